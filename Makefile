@@ -1,0 +1,74 @@
+# The project's commands. `make demo` and `make test` do all their own set-up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK := $(PY) -m election.stack
+
+# Local overrides (ports, passwords): copy .env.example to .env and edit. Every variable is exported.
+-include .env
+export
+
+.DEFAULT_GOAL := help
+.PHONY: help prereqs venv jars setup up down status logs clean test test-unit lint format bench demo airflow
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+prereqs: ## check Python >= 3.11, Java 17+ and Maven are installed
+	@scripts/check-prereqs.sh
+
+venv: $(VENV)/.installed ## create .venv and install the lock (requirements.txt)
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@scripts/check-prereqs.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --requirement requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
+	touch $@
+
+jars: venv ## resolve the Kafka broker and Spark connector jars from Maven Central
+	$(STACK) jars
+
+setup: venv jars ## everything `make up` needs, nothing started
+
+up: setup ## start PostgreSQL, Kafka, Airflow (and the dashboard) and wait until healthy
+	$(STACK) up
+
+down: ## stop what `make up` started, keeping data
+	@if [ -x $(PY) ]; then $(STACK) down; fi
+
+status: ## state, pid and memory of each service, URLs and the Airflow login
+	@$(STACK) status
+
+logs: ## last lines of every service log (SERVICE=kafka for one)
+	@$(STACK) logs $(SERVICE)
+
+clean: ## stop everything and delete .local/ (databases, topics, Airflow home, jars)
+	@if [ -x $(PY) ]; then $(STACK) clean; else rm -rf .local; fi
+
+airflow: ## run the airflow CLI against the stack: make airflow ARGS="dags list"
+	@$(STACK) airflow $(ARGS)
+
+test-unit: venv ## tests that need no service
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+test: setup ## start the services the tests need, then run every test
+	$(STACK) up
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: up ## run every benchmark against the stack and print its figures
+	@set -e; for script in benchmarks/*.py; do \
+	  [ -e "$$script" ] || { echo "no benchmarks yet"; break; }; \
+	  echo "=== $$script"; $(PY) "$$script"; done
+
+demo: up ## set up, start the stack and run an election end to end
+	@$(STACK) status

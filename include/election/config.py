@@ -1,0 +1,232 @@
+"""The one place that reads the platform's settings.
+
+Every host, port, database, user, password, topic name and Airflow conn id comes from an environment
+variable, with the local-stack default used when nothing is set (12-factor). `.env.example` documents each
+variable. No other module holds a credential or builds a DSN: they ask this module.
+
+Reading the environment is all this module does; it never connects to anything, so DAG files may import it
+at parse time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import quote
+
+from psycopg.conninfo import make_conninfo
+
+# include/election/config.py -> repository root. A container image sets ELECTION_HOME instead.
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_path(name: str, default: Path, base: Path) -> Path:
+    """A path setting; relative values are taken from the project home, not the current directory."""
+    path = Path(_env(name, str(default)))
+    return path if path.is_absolute() else base / path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where one PostgreSQL database lives and the role that uses it."""
+
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str
+
+    def conninfo(self) -> str:
+        """A libpq connection string for psycopg."""
+        return make_conninfo(
+            host=self.host, port=self.port, dbname=self.name, user=self.user, password=self.password
+        )
+
+    def sqlalchemy_url(self, driver: str = "psycopg2") -> str:
+        return (
+            f"postgresql+{driver}://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+            f"@{self.host}:{self.port}/{quote(self.name, safe='')}"
+        )
+
+    def with_role(self, user: str, password: str) -> Database:
+        return Database(self.host, self.port, self.name, user, password)
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Kafka topic names (the original project's names are kept)."""
+
+    voters: str
+    candidates: str
+    votes: str
+    votes_per_candidate: str
+    turnout_by_location: str
+    votes_per_party: str
+    votes_over_time: str
+    votes_dead_letter: str
+
+    def aggregated(self) -> list[str]:
+        """The compacted topics the streaming job writes: one full current value per key."""
+        return [
+            self.votes_per_candidate,
+            self.turnout_by_location,
+            self.votes_per_party,
+            self.votes_over_time,
+        ]
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    state_dir: Path
+
+    election_db: Database
+    dashboard_db_user: str
+    dashboard_db_password: str
+    airflow_db: Database
+
+    kafka_bootstrap: str
+    kafka_port: int
+    kafka_controller_port: int
+    kafka_heap: str
+    topics: Topics
+    votes_partitions: int
+    voters_partitions: int
+
+    airflow_port: int
+    airflow_admin_user: str
+    airflow_admin_password: str | None
+    postgres_conn_id: str
+    kafka_conn_id: str
+    spark_conn_id: str
+
+    spark_master: str
+    spark_jars_dir: Path
+    kafka_jars_dir: Path
+
+    dashboard_port: int
+
+    @property
+    def dashboard_db(self) -> Database:
+        """The application database seen through the dashboard's read-only role."""
+        return self.election_db.with_role(self.dashboard_db_user, self.dashboard_db_password)
+
+    @property
+    def airflow_url(self) -> str:
+        return f"http://localhost:{self.airflow_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://localhost:{self.dashboard_port}"
+
+    def spark_kafka_jars(self) -> list[Path]:
+        """The Kafka connector and its dependencies, passed to spark-submit with --jars."""
+        return sorted(self.spark_jars_dir.glob("*.jar"))
+
+    def kafka_client_config(self, **overrides: object) -> dict[str, object]:
+        """Base configuration for confluent-kafka clients."""
+        return {"bootstrap.servers": self.kafka_bootstrap, **overrides}
+
+    def airflow_connections(self) -> dict[str, str]:
+        """The Airflow connections, as AIRFLOW_CONN_* environment variables (JSON form)."""
+        db = self.election_db
+        connections = {
+            self.postgres_conn_id: {
+                "conn_type": "postgres",
+                "host": db.host,
+                "port": db.port,
+                "schema": db.name,
+                "login": db.user,
+                "password": db.password,
+            },
+            self.kafka_conn_id: {
+                "conn_type": "kafka",
+                "extra": {"bootstrap.servers": self.kafka_bootstrap},
+            },
+            self.spark_conn_id: _spark_connection(self.spark_master),
+        }
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(c) for conn_id, c in connections.items()}
+
+
+def _spark_connection(master: str) -> dict[str, object]:
+    """An Airflow Spark connection for a master URL (`local[*]` or `spark://host:port`)."""
+    connection: dict[str, object] = {"conn_type": "spark", "extra": {"deploy-mode": "client"}}
+    if master.startswith("spark://") and master.count(":") == 2:
+        host, port = master.rsplit(":", 1)
+        connection.update(host=host, port=int(port))
+    else:
+        connection["host"] = master
+    return connection
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings for this process, read once from the environment."""
+    home = Path(_env("ELECTION_HOME", str(_SOURCE_ROOT)))
+    state_dir = _env_path("ELECTION_STATE_DIR", home / ".local", home)
+    db_host = _env("ELECTION_DB_HOST", "localhost")
+    db_port = _env_int("ELECTION_DB_PORT", 5432)
+    kafka_port = _env_int("ELECTION_KAFKA_PORT", 9092)
+    jars_dir = _env_path("ELECTION_JARS_DIR", state_dir / "jars", home)
+    return Settings(
+        home=home,
+        state_dir=state_dir,
+        election_db=Database(
+            host=db_host,
+            port=db_port,
+            name=_env("ELECTION_DB_NAME", "election"),
+            user=_env("ELECTION_DB_USER", "election"),
+            password=_env("ELECTION_DB_PASSWORD", "election"),
+        ),
+        dashboard_db_user=_env("ELECTION_DASHBOARD_DB_USER", "election_dashboard"),
+        dashboard_db_password=_env("ELECTION_DASHBOARD_DB_PASSWORD", "election_dashboard"),
+        airflow_db=Database(
+            host=db_host,
+            port=db_port,
+            name=_env("ELECTION_AIRFLOW_DB_NAME", "airflow"),
+            user=_env("ELECTION_AIRFLOW_DB_USER", "airflow"),
+            password=_env("ELECTION_AIRFLOW_DB_PASSWORD", "airflow"),
+        ),
+        kafka_bootstrap=_env("ELECTION_KAFKA_BOOTSTRAP", f"localhost:{kafka_port}"),
+        kafka_port=kafka_port,
+        kafka_controller_port=_env_int("ELECTION_KAFKA_CONTROLLER_PORT", 9093),
+        kafka_heap=_env("ELECTION_KAFKA_HEAP", "512m"),
+        topics=Topics(
+            voters=_env("ELECTION_TOPIC_VOTERS", "voters_topic"),
+            candidates=_env("ELECTION_TOPIC_CANDIDATES", "candidates_topic"),
+            votes=_env("ELECTION_TOPIC_VOTES", "votes_topic"),
+            votes_per_candidate=_env("ELECTION_TOPIC_VOTES_PER_CANDIDATE", "aggregated_votes_per_candidate"),
+            turnout_by_location=_env("ELECTION_TOPIC_TURNOUT_BY_LOCATION", "aggregated_turnout_by_location"),
+            votes_per_party=_env("ELECTION_TOPIC_VOTES_PER_PARTY", "aggregated_votes_per_party"),
+            votes_over_time=_env("ELECTION_TOPIC_VOTES_OVER_TIME", "aggregated_votes_over_time"),
+            votes_dead_letter=_env("ELECTION_TOPIC_VOTES_DEAD_LETTER", "votes_dead_letter"),
+        ),
+        votes_partitions=_env_int("ELECTION_VOTES_PARTITIONS", 3),
+        voters_partitions=_env_int("ELECTION_VOTERS_PARTITIONS", 3),
+        airflow_port=_env_int("ELECTION_AIRFLOW_PORT", 8080),
+        airflow_admin_user="admin",
+        airflow_admin_password=os.environ.get("AIRFLOW_ADMIN_PASSWORD") or None,
+        postgres_conn_id=_env("ELECTION_POSTGRES_CONN_ID", "election_postgres"),
+        kafka_conn_id=_env("ELECTION_KAFKA_CONN_ID", "election_kafka"),
+        spark_conn_id=_env("ELECTION_SPARK_CONN_ID", "election_spark"),
+        spark_master=_env("ELECTION_SPARK_MASTER", "local[*]"),
+        spark_jars_dir=_env_path("ELECTION_SPARK_JARS_DIR", jars_dir / "spark-kafka-connector", home),
+        kafka_jars_dir=_env_path("ELECTION_KAFKA_JARS_DIR", jars_dir / "kafka-broker", home),
+        dashboard_port=_env_int("ELECTION_DASHBOARD_PORT", 8501),
+    )

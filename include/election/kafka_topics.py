@@ -1,0 +1,69 @@
+"""The platform's Kafka topics: how many partitions, which are compacted, and creating them idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from election.config import Settings
+
+# An aggregated topic holds the full current value per key, so only the latest message per key matters:
+# compaction keeps the topic small however long the election runs. Short segments let the cleaner act
+# during a demo rather than after the default week.
+COMPACTED = {
+    "cleanup.policy": "compact",
+    "segment.ms": str(5 * 60 * 1000),
+    "min.cleanable.dirty.ratio": "0.1",
+}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def compacted(self) -> bool:
+        return self.config.get("cleanup.policy") == "compact"
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """Every topic the platform uses, as `make up` creates it."""
+    t = settings.topics
+    return [
+        TopicSpec(t.voters, settings.voters_partitions),
+        TopicSpec(t.candidates, 1),
+        TopicSpec(t.votes, settings.votes_partitions),
+        *(TopicSpec(name, 1, dict(COMPACTED)) for name in t.aggregated()),
+        TopicSpec(t.votes_dead_letter, 1),
+    ]
+
+
+def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
+    """Create the topics that do not exist yet; return the names created. Existing topics are left alone."""
+    admin = AdminClient(settings.kafka_client_config())
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    missing = [spec for spec in topic_specs(settings) if spec.name not in existing]
+    if not missing:
+        return []
+    futures = admin.create_topics(
+        [
+            NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config)
+            for s in missing
+        ],
+        operation_timeout=timeout,
+        request_timeout=timeout,
+    )
+    created = []
+    for name, future in futures.items():
+        try:
+            future.result()
+            created.append(name)
+        except KafkaException as exc:
+            # Another process creating the same topic concurrently is as good as creating it ourselves.
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+    return created

@@ -1,0 +1,194 @@
+"""`python -m election.stack up|down|status|logs|clean|airflow ...` — what the Makefile targets run."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+
+import psutil
+
+from election.config import Settings, get_settings
+from election.kafka_topics import ensure_topics
+from election.stack import airflow, dashboard, jars
+from election.stack.kafka import Kafka
+from election.stack.postgres import Postgres
+from election.stack.process import Service, StackError, tail
+
+
+def _say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def _started(name: str, started: bool) -> None:
+    _say(f"{name}: {'started' if started else 'already running'}")
+
+
+def up(settings: Settings) -> None:
+    t0 = time.monotonic()
+    resolve_jars(settings)
+    postgres, kafka = Postgres(settings), Kafka(settings)
+    # Kafka's JVM warms up while PostgreSQL starts and Airflow migrates.
+    _started("kafka", kafka.start())
+    _started("postgres", postgres.start())
+    postgres.ensure_database(settings.election_db, createrole=True)
+    postgres.ensure_database(settings.airflow_db)
+    airflow.write_admin_password(settings)
+    if airflow.migrate(settings):
+        _say("airflow: metadata database migrated")
+    kafka.service.wait_healthy()
+    created = ensure_topics(settings)
+    _say(f"kafka: healthy; topics created: {', '.join(created) if created else 'none (all exist)'}")
+    services = airflow.services(settings)
+    for service in services:
+        _started(service.name, service.start())
+    for service in services:
+        service.wait_healthy()
+        _say(f"{service.name}: healthy")
+    dash = dashboard.service(settings)
+    if dash is not None:
+        _started(dash.name, dash.start())
+        dash.wait_healthy()
+        _say("dashboard: healthy")
+    _say(f"up in {time.monotonic() - t0:.0f}s")
+    _print_access(settings)
+
+
+def resolve_jars(settings: Settings) -> None:
+    for name, resolved in jars.resolve_all(settings).items():
+        if resolved:
+            _say(f"jars: resolved {name}")
+
+
+def _print_access(settings: Settings) -> None:
+    print()
+    print(
+        f"  Airflow UI   {settings.airflow_url}   user {settings.airflow_admin_user}  password "
+        f"{airflow.admin_password(settings) or '(created by make up)'}"
+    )
+    if dashboard.app_path(settings).exists():
+        print(f"  Dashboard    {settings.dashboard_url}")
+    print(
+        f"  PostgreSQL   {settings.election_db.host}:{settings.election_db.port}  "
+        f"databases {settings.election_db.name}, {settings.airflow_db.name}"
+    )
+    print(f"  Kafka        {settings.kafka_bootstrap}")
+    print()
+
+
+def _all_services(settings: Settings) -> list[Service]:
+    services = [Kafka(settings).service, *airflow.services(settings)]
+    dash = dashboard.service(settings)
+    return services + ([dash] if dash else [])
+
+
+def down(settings: Settings) -> None:
+    # Reverse order of start: nothing is left talking to a database or broker that already stopped.
+    for service in reversed(_all_services(settings)):
+        if service.stop():
+            _say(f"{service.name}: stopped")
+    if Postgres(settings).stop():
+        _say("postgres: stopped")
+    _say("down (data kept in .local/; `make clean` deletes it)")
+
+
+def memory_mb(proc: psutil.Process) -> tuple[float, float]:
+    """Resident memory of a service and its child processes: (RSS, PSS) in MiB.
+
+    RSS counts pages shared between forked workers once per process; PSS splits them, so PSS sums to what
+    the service really costs the machine.
+    """
+    rss = pss = 0
+    for member in [proc, *proc.children(recursive=True)]:
+        try:
+            info = member.memory_full_info()
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return rss / 2**20, pss / 2**20
+
+
+def status(settings: Settings) -> int:
+    pg_pid = Postgres(settings).pid()
+    procs = [("postgres", psutil.Process(pg_pid) if pg_pid else None)]
+    procs += [(service.name, service.process()) for service in _all_services(settings)]
+    print(f"{'service':<24}{'state':<10}{'pid':>8}{'RSS MiB':>10}{'PSS MiB':>10}")
+    totals = [0.0, 0.0]
+    for name, proc in procs:
+        if proc is None:
+            print(f"{name:<24}{'stopped':<10}")
+            continue
+        rss, pss = memory_mb(proc)
+        totals = [totals[0] + rss, totals[1] + pss]
+        print(f"{name:<24}{'running':<10}{proc.pid:>8}{rss:>10.0f}{pss:>10.0f}")
+    print(f"{'total':<42}{totals[0]:>10.0f}{totals[1]:>10.0f}")
+    running = sum(1 for _, proc in procs if proc is not None)
+    _print_access(settings)
+    return 0 if running == len(procs) else 3
+
+
+def logs(settings: Settings, name: str | None, lines: int) -> None:
+    log_dir = settings.state_dir / "logs"
+    files = sorted(log_dir.glob("*.log")) if log_dir.exists() else []
+    if name:
+        files = [f for f in files if f.stem == name]
+        if not files:
+            raise StackError(f"no log for {name!r} in {log_dir}")
+    for path in files:
+        print(f"==> {path} <==")
+        print(tail(path, lines))
+        print()
+
+
+def clean(settings: Settings) -> None:
+    down(settings)
+    shutil.rmtree(settings.state_dir, ignore_errors=True)
+    _say(f"deleted {settings.state_dir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m election.stack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start whatever is not running and wait until healthy")
+    sub.add_parser("down", help="stop the processes the stack started, keeping data")
+    sub.add_parser("status", help="state, pid and resident memory of each service")
+    logs_parser = sub.add_parser("logs", help="the last lines of each service's log")
+    logs_parser.add_argument("service", nargs="?")
+    logs_parser.add_argument("-n", "--lines", type=int, default=40)
+    sub.add_parser("clean", help="stop everything and delete .local/")
+    sub.add_parser("topics", help="create missing Kafka topics")
+    sub.add_parser("jars", help="resolve the Kafka broker and Spark connector jars with Maven")
+    airflow_parser = sub.add_parser("airflow", help="run the airflow CLI with the stack's environment")
+    airflow_parser.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    try:
+        if args.command == "up":
+            up(settings)
+        elif args.command == "down":
+            down(settings)
+        elif args.command == "status":
+            return status(settings)
+        elif args.command == "logs":
+            logs(settings, args.service, args.lines)
+        elif args.command == "clean":
+            clean(settings)
+        elif args.command == "jars":
+            resolve_jars(settings)
+        elif args.command == "topics":
+            print("\n".join(ensure_topics(settings)) or "all topics exist")
+        elif args.command == "airflow":
+            result = airflow.airflow_cli(settings, *args.args, timeout=3600)
+            sys.stdout.write(result.stdout)
+            sys.stderr.write(result.stderr)
+            return result.returncode
+    except StackError as exc:
+        print(f"[stack] ERROR: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Airflow 3 for the local stack: api-server, scheduler, dag-processor and triggerer, LocalExecutor.
+
+Everything Airflow needs is given as environment variables built here from the config module, so the same
+environment serves the four components, `airflow` CLI calls (`make airflow ARGS=...`) and the tests'
+in-process `dag.test()` runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+
+from election.config import Settings
+from election.stack.process import Service, StackError
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# The health endpoint reports these by name (the api-server answering is its own health).
+_HEALTH_KEYS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+
+
+def airflow_home(settings: Settings) -> Path:
+    return settings.state_dir / "airflow"
+
+
+def passwords_file(settings: Settings) -> Path:
+    return airflow_home(settings) / "simple_auth_manager_passwords.json"
+
+
+def _generated_secrets(settings: Settings) -> dict[str, str]:
+    """Keys that must be equal across the components; generated once per checkout, kept in `.local/`."""
+    path = airflow_home(settings) / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = {
+        "fernet_key": Fernet.generate_key().decode(),
+        "jwt_secret": secrets.token_urlsafe(32),
+        "api_secret_key": secrets.token_urlsafe(32),
+    }
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    """The environment of every Airflow process of the local stack."""
+    home = settings.home
+    generated = _generated_secrets(settings)
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "AIRFLOW_HOME": str(airflow_home(settings)),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "8",
+        "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_admin_user}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(settings)),
+        "AIRFLOW__CORE__FERNET_KEY": generated["fernet_key"],
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{settings.airflow_url}/execution/",
+        "AIRFLOW__API__BASE_URL": settings.airflow_url,
+        "AIRFLOW__API__PORT": str(settings.airflow_port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": generated["api_secret_key"],
+        "AIRFLOW__API_AUTH__JWT_SECRET": generated["jwt_secret"],
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.airflow_db.sqlalchemy_url(),
+        # New DAG files show up within half a minute instead of five.
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        # Tasks call spark-submit and the venv's tools: the venv's bin comes first on PATH.
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        **settings.airflow_connections(),
+    }
+    # Anything set explicitly in the environment (AIRFLOW__...) wins over the stack's defaults.
+    return {
+        key: os.environ.get(key, value) if key.startswith("AIRFLOW__") else value
+        for key, value in env.items()
+    }
+
+
+def admin_password(settings: Settings) -> str | None:
+    """The admin password the api-server accepts (None before the first `make up`)."""
+    try:
+        return json.loads(passwords_file(settings).read_text())[settings.airflow_admin_user]
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+
+
+def write_admin_password(settings: Settings) -> str:
+    """AIRFLOW_ADMIN_PASSWORD when set, else the password generated on the first run (kept across runs)."""
+    password = settings.airflow_admin_password or admin_password(settings) or secrets.token_urlsafe(12)
+    path = passwords_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({settings.airflow_admin_user: password}))
+    path.chmod(0o600)
+    return password
+
+
+def airflow_cli(settings: Settings, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).parent / "airflow"), *args]
+    env = {**os.environ, **airflow_environment(settings)}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def migrate(settings: Settings) -> bool:
+    """`airflow db migrate`, skipped when this Airflow version already migrated this database."""
+    airflow_version = importlib.metadata.version("apache-airflow")
+    stamp = hashlib.sha256(f"{airflow_version}|{settings.airflow_db.sqlalchemy_url()}".encode()).hexdigest()
+    marker = airflow_home(settings) / ".migrated"
+    if marker.exists() and marker.read_text() == stamp:
+        return False
+    result = airflow_cli(settings, "db", "migrate")
+    if result.returncode != 0:
+        raise StackError(f"airflow db migrate failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    marker.write_text(stamp)
+    return True
+
+
+def health(settings: Settings) -> dict:
+    response = httpx.get(f"{settings.airflow_url}/api/v2/monitor/health", timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def _component_healthy(settings: Settings, component: str) -> bool:
+    report = health(settings)
+    if component == "api-server":
+        return report["metadatabase"]["status"] == "healthy"
+    return (report.get(_HEALTH_KEYS[component]) or {}).get("status") == "healthy"
+
+
+def services(settings: Settings) -> list[Service]:
+    env = airflow_environment(settings)
+    airflow = str(Path(sys.executable).parent / "airflow")
+    commands = {
+        "api-server": [airflow, "api-server", "--port", str(settings.airflow_port), "--workers", "1"],
+        "scheduler": [airflow, "scheduler"],
+        "dag-processor": [airflow, "dag-processor"],
+        "triggerer": [airflow, "triggerer"],
+    }
+    return [
+        Service(
+            name=f"airflow-{component}",
+            command=commands[component],
+            run_dir=settings.state_dir / "run",
+            log_dir=settings.state_dir / "logs",
+            health=lambda component=component: _component_healthy(settings, component),
+            port=settings.airflow_port if component == "api-server" else None,
+            port_variable="ELECTION_AIRFLOW_PORT" if component == "api-server" else None,
+            env=env,
+            cwd=settings.home,
+            start_timeout=240,
+            stop_timeout=45,
+        )
+        for component in COMPONENTS
+    ]

@@ -1,0 +1,45 @@
+"""The Streamlit dashboard as a service of the local stack (started once `dashboard/app.py` exists)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+
+from election.config import Settings
+from election.stack.process import Service
+
+
+def app_path(settings: Settings) -> Path:
+    return settings.home / "dashboard" / "app.py"
+
+
+def service(settings: Settings) -> Service | None:
+    app = app_path(settings)
+    if not app.exists():
+        return None
+    port = settings.dashboard_port
+    return Service(
+        name="dashboard",
+        command=[
+            str(Path(sys.executable).parent / "streamlit"),
+            "run",
+            str(app),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "localhost",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        run_dir=settings.state_dir / "run",
+        log_dir=settings.state_dir / "logs",
+        health=lambda: httpx.get(f"{settings.dashboard_url}/_stcore/health", timeout=3).text == "ok",
+        port=port,
+        port_variable="ELECTION_DASHBOARD_PORT",
+        cwd=settings.home,
+        start_timeout=90,
+    )

@@ -1,0 +1,113 @@
+"""The config module: defaults of the local stack, overrides from the environment, the Airflow connections."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from election import config
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch: pytest.MonkeyPatch):
+    """get_settings() re-read after the test changed the environment."""
+    config.get_settings.cache_clear()
+    yield lambda: (config.get_settings.cache_clear(), config.get_settings())[1]
+    config.get_settings.cache_clear()
+
+
+def test_local_defaults(monkeypatch: pytest.MonkeyPatch, fresh_settings) -> None:
+    for name in (
+        "ELECTION_DB_PORT",
+        "ELECTION_KAFKA_PORT",
+        "ELECTION_KAFKA_BOOTSTRAP",
+        "ELECTION_AIRFLOW_PORT",
+        "ELECTION_DASHBOARD_PORT",
+        "ELECTION_STATE_DIR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    s = fresh_settings()
+    assert (s.election_db.port, s.kafka_port, s.airflow_port, s.dashboard_port) == (5432, 9092, 8080, 8501)
+    assert s.kafka_bootstrap == "localhost:9092"
+    assert (s.postgres_conn_id, s.kafka_conn_id, s.spark_conn_id) == (
+        "election_postgres",
+        "election_kafka",
+        "election_spark",
+    )
+    assert s.topics.votes == "votes_topic"
+    assert s.state_dir == s.home / ".local"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, fresh_settings) -> None:
+    monkeypatch.setenv("ELECTION_KAFKA_PORT", "19092")
+    monkeypatch.setenv("ELECTION_DB_PASSWORD", "p@ss word/")
+    monkeypatch.setenv("ELECTION_STATE_DIR", "elsewhere")
+    s = fresh_settings()
+    assert s.kafka_bootstrap == "localhost:19092"
+    assert s.state_dir == s.home / "elsewhere"  # relative paths are taken from the project, not the cwd
+    assert "p%40ss%20word%2F" in s.election_db.sqlalchemy_url()
+    assert "password='p@ss word/'" in s.election_db.conninfo()
+
+
+def test_a_bad_integer_names_the_variable(monkeypatch: pytest.MonkeyPatch, fresh_settings) -> None:
+    monkeypatch.setenv("ELECTION_DB_PORT", "fivefour")
+    with pytest.raises(ValueError, match="ELECTION_DB_PORT must be an integer"):
+        fresh_settings()
+
+
+@pytest.mark.parametrize(
+    ("master", "expected"),
+    [("local[*]", "local[*]"), ("spark://spark-master:7077", "spark://spark-master:7077")],
+)
+def test_spark_connection_resolves_to_the_master(
+    monkeypatch, fresh_settings, master: str, expected: str
+) -> None:
+    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+
+    monkeypatch.setenv("ELECTION_SPARK_MASTER", master)
+    for name, value in fresh_settings().airflow_connections().items():
+        monkeypatch.setenv(name, value)
+    hook = SparkSubmitHook(conn_id="election_spark")
+    assert hook._connection["master"] == expected
+
+
+def test_connections_are_json_with_credentials_from_the_environment(monkeypatch, fresh_settings) -> None:
+    monkeypatch.setenv("ELECTION_DB_PASSWORD", "s3cret")
+    conns = fresh_settings().airflow_connections()
+    postgres = json.loads(conns["AIRFLOW_CONN_ELECTION_POSTGRES"])
+    assert (postgres["conn_type"], postgres["password"], postgres["schema"]) == (
+        "postgres",
+        "s3cret",
+        "election",
+    )
+    kafka = json.loads(conns["AIRFLOW_CONN_ELECTION_KAFKA"])
+    assert kafka["extra"]["bootstrap.servers"] == "localhost:9092"
+
+
+_ENV_READ = re.compile(r"""(environ(\.get)?[\[(]|getenv\()\s*["'](ELECTION_|AIRFLOW_ADMIN)""")
+_DSN_WITH_PASSWORD = re.compile(r"[a-z+]+://[^/\s:@'\"]+:[^@\s'\"{]+@")
+
+
+def test_only_the_config_module_reads_settings_or_holds_a_dsn() -> None:
+    root = Path(config.__file__).resolve().parents[2]
+    sources = [
+        path
+        for folder in ("include", "dags", "dashboard", "spark_jobs", "benchmarks", "plugins")
+        for path in (root / folder).rglob("*.py")
+        if path.resolve() != Path(config.__file__).resolve()
+    ]
+    assert sources, "the scan must see the project's sources"
+    env_readers = [str(p) for p in sources if _ENV_READ.search(p.read_text())]
+    dsns = [str(p) for p in sources if _DSN_WITH_PASSWORD.search(p.read_text())]
+    assert env_readers == []
+    assert dsns == []
+
+
+def test_the_scan_would_catch_an_env_read_and_a_dsn() -> None:
+    assert _ENV_READ.search('os.environ.get("ELECTION_DB_PASSWORD")')
+    assert _ENV_READ.search("os.environ['ELECTION_DB_HOST']")
+    assert _DSN_WITH_PASSWORD.search('"postgresql://election:election@localhost/election"')
+    assert not _DSN_WITH_PASSWORD.search('f"{settings.airflow_url}/api/v2/dags"')

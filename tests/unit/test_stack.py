@@ -1,0 +1,69 @@
+"""Pieces of the local stack that need no running service."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from election.config import get_settings
+from election.kafka_topics import topic_specs
+from election.stack.kafka import server_properties
+from election.stack.process import StackError, ensure_port_free, wait_until
+
+
+def test_a_busy_port_names_the_port_and_the_variable_to_change() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(StackError, match=rf"port {port} .*ELECTION_AIRFLOW_PORT"):
+            ensure_port_free(port, "ELECTION_AIRFLOW_PORT", "Airflow")
+
+
+def test_a_free_port_passes() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ensure_port_free(port, "X", "x")
+
+
+def test_waiting_gives_up_with_the_log_tail(tmp_path) -> None:
+    log = tmp_path / "svc.log"
+    log.write_text("line one\nfatal: out of cheese\n")
+    with pytest.raises(StackError, match="out of cheese"):
+        wait_until(lambda: False, timeout=0.2, what="svc", log_file=log, interval=0.05)
+
+
+def test_single_node_broker_settings() -> None:
+    props = dict(
+        line.split("=", 1)
+        for line in server_properties(get_settings(), get_settings().state_dir).splitlines()
+    )
+    assert props["process.roles"] == "broker,controller"
+    assert "zookeeper.connect" not in props
+    for key in (
+        "offsets.topic.replication.factor",
+        "transaction.state.log.replication.factor",
+        "default.replication.factor",
+        "min.insync.replicas",
+    ):
+        assert props[key] == "1", key
+
+
+def test_topic_contract() -> None:
+    specs = {spec.name: spec for spec in topic_specs(get_settings())}
+    assert set(specs) == {
+        "voters_topic",
+        "candidates_topic",
+        "votes_topic",
+        "aggregated_votes_per_candidate",
+        "aggregated_turnout_by_location",
+        "aggregated_votes_per_party",
+        "aggregated_votes_over_time",
+        "votes_dead_letter",
+    }
+    assert specs["votes_topic"].partitions >= 3
+    assert {name for name, spec in specs.items() if spec.compacted} == {
+        name for name in specs if name.startswith("aggregated_")
+    }
