@@ -10,6 +10,7 @@ at parse time.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -42,6 +43,14 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
 
 
+def _env_date(name: str, default: dt.date) -> dt.date:
+    raw = _env(name, default.isoformat())
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be a date (YYYY-MM-DD), got {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class Database:
     """Where one PostgreSQL database lives and the role that uses it."""
@@ -54,9 +63,7 @@ class Database:
 
     def conninfo(self) -> str:
         """A libpq connection string for psycopg."""
-        return make_conninfo(
-            host=self.host, port=self.port, dbname=self.name, user=self.user, password=self.password
-        )
+        return make_conninfo(host=self.host, port=self.port, dbname=self.name, user=self.user, password=self.password)
 
     def sqlalchemy_url(self, driver: str = "psycopg2") -> str:
         return (
@@ -121,6 +128,9 @@ class Settings:
     kafka_jars_dir: Path
 
     dashboard_port: int
+
+    election_date: dt.date
+    seed_staging_dir: Path
 
     @property
     def dashboard_db(self) -> Database:
@@ -229,4 +239,6 @@ def get_settings() -> Settings:
         spark_jars_dir=_env_path("ELECTION_SPARK_JARS_DIR", jars_dir / "spark-kafka-connector", home),
         kafka_jars_dir=_env_path("ELECTION_KAFKA_JARS_DIR", jars_dir / "kafka-broker", home),
         dashboard_port=_env_int("ELECTION_DASHBOARD_PORT", 8501),
+        election_date=_env_date("ELECTION_DATE", dt.date(2026, 11, 3)),
+        seed_staging_dir=_env_path("ELECTION_SEED_STAGING_DIR", state_dir / "seed", home),
     )

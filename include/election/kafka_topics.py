@@ -50,10 +50,7 @@ def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
     if not missing:
         return []
     futures = admin.create_topics(
-        [
-            NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config)
-            for s in missing
-        ],
+        [NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config) for s in missing],
         operation_timeout=timeout,
         request_timeout=timeout,
     )

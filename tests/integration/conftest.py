@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
@@ -24,9 +25,7 @@ def stack_is_up(settings: Settings) -> None:
         problems.append("Kafka")
     problems += [s.name for s in airflow.services(settings) if s.process() is None]
     if problems:
-        pytest.fail(
-            f"not running: {', '.join(problems)}. Start the stack with `make up` (or run `make test`)."
-        )
+        pytest.fail(f"not running: {', '.join(problems)}. Start the stack with `make up` (or run `make test`).")
 
 
 @pytest.fixture
@@ -43,3 +42,22 @@ def scratch_topic(admin: AdminClient) -> Iterator[str]:
     admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result(timeout=30)
     yield name
     admin.delete_topics([name])[name].result(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def dag_bag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags"))
+    assert bag.import_errors == {}
+    return bag
+
+
+@pytest.fixture
+def run_dag(dag_bag):
+    """Run a DAG in-process against the stack's services (`dag.test()`); returns the finished DagRun."""
+
+    def run(dag_id: str, **conf):
+        return dag_bag.get_dag(dag_id).test(run_conf=conf or None)
+
+    return run

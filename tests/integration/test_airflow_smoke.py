@@ -22,9 +22,7 @@ def test_admin_logs_in_and_reads_the_api_with_the_token(settings: Settings) -> N
     )
     assert response.status_code == 201, response.text
     token = response.json()["access_token"]
-    dags = httpx.get(
-        f"{settings.airflow_url}/api/v2/dags", headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
+    dags = httpx.get(f"{settings.airflow_url}/api/v2/dags", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert dags.status_code == 200
     assert "dags" in dags.json()
 

@@ -11,9 +11,7 @@ from election.config import Settings
 from election.kafka_topics import topic_specs
 
 
-def test_contract_topics_exist_with_their_partitions_and_compaction(
-    settings: Settings, admin: AdminClient
-) -> None:
+def test_contract_topics_exist_with_their_partitions_and_compaction(settings: Settings, admin: AdminClient) -> None:
     metadata = admin.list_topics(timeout=10)
     specs = {spec.name: spec for spec in topic_specs(settings)}
     assert set(specs) <= set(metadata.topics)
@@ -23,21 +21,15 @@ def test_contract_topics_exist_with_their_partitions_and_compaction(
         policy = future.result(timeout=10)["cleanup.policy"].value
         expected = "compact" if resource.name in settings.topics.aggregated() else "delete"
         assert policy == expected, resource.name
-    assert {settings.topics.voters, settings.topics.candidates, settings.topics.votes_dead_letter} <= set(
-        specs
-    )
+    assert {settings.topics.voters, settings.topics.candidates, settings.topics.votes_dead_letter} <= set(specs)
 
 
-def test_keyed_messages_round_trip_and_keep_per_key_partitioning(
-    settings: Settings, scratch_topic: str
-) -> None:
+def test_keyed_messages_round_trip_and_keep_per_key_partitioning(settings: Settings, scratch_topic: str) -> None:
     producer = Producer(settings.kafka_client_config(**{"enable.idempotence": True, "acks": "all"}))
     sent = {f"voter-{i}": f'{{"n": {i}}}' for i in range(60)}
     delivered = []
     for key, value in sent.items():
-        producer.produce(
-            scratch_topic, key=key, value=value, on_delivery=lambda err, msg: delivered.append((err, msg))
-        )
+        producer.produce(scratch_topic, key=key, value=value, on_delivery=lambda err, msg: delivered.append((err, msg)))
     assert producer.flush(30) == 0
     assert all(err is None for err, _ in delivered)
     partition_of = {msg.key().decode(): msg.partition() for _, msg in delivered}

@@ -20,10 +20,7 @@ SCRIPT = Path(__file__).parent / "spark_scripts" / "kafka_to_memory.py"
 def test_pyspark_and_pyspark_client_are_the_same_version_as_the_connector(settings: Settings) -> None:
     pyspark = importlib.metadata.version("pyspark")
     assert importlib.metadata.version("pyspark-client") == pyspark
-    assert (
-        pom_property(settings.home / "maven" / "spark-kafka-connector" / "pom.xml", "spark.version")
-        == pyspark
-    )
+    assert pom_property(settings.home / "maven" / "spark-kafka-connector" / "pom.xml", "spark.version") == pyspark
     connector = [jar.name for jar in settings.spark_kafka_jars() if jar.name.startswith("spark-sql-kafka")]
     assert connector == [f"spark-sql-kafka-0-10_2.13-{pyspark}.jar"]
 

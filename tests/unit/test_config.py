@@ -62,9 +62,7 @@ def test_a_bad_integer_names_the_variable(monkeypatch: pytest.MonkeyPatch, fresh
     ("master", "expected"),
     [("local[*]", "local[*]"), ("spark://spark-master:7077", "spark://spark-master:7077")],
 )
-def test_spark_connection_resolves_to_the_master(
-    monkeypatch, fresh_settings, master: str, expected: str
-) -> None:
+def test_spark_connection_resolves_to_the_master(monkeypatch, fresh_settings, master: str, expected: str) -> None:
     from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
 
     monkeypatch.setenv("ELECTION_SPARK_MASTER", master)

@@ -37,8 +37,7 @@ def test_waiting_gives_up_with_the_log_tail(tmp_path) -> None:
 
 def test_single_node_broker_settings() -> None:
     props = dict(
-        line.split("=", 1)
-        for line in server_properties(get_settings(), get_settings().state_dir).splitlines()
+        line.split("=", 1) for line in server_properties(get_settings(), get_settings().state_dir).splitlines()
     )
     assert props["process.roles"] == "broker,controller"
     assert "zookeeper.connect" not in props

@@ -85,10 +85,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         **settings.airflow_connections(),
     }
     # Anything set explicitly in the environment (AIRFLOW__...) wins over the stack's defaults.
-    return {
-        key: os.environ.get(key, value) if key.startswith("AIRFLOW__") else value
-        for key, value in env.items()
-    }
+    return {key: os.environ.get(key, value) if key.startswith("AIRFLOW__") else value for key, value in env.items()}
 
 
 def admin_password(settings: Settings) -> str | None:

@@ -1,0 +1,164 @@
+"""Run an expectation suite on a frame or on a query of the election database, and report readably.
+
+A failed suite raises `DataQualityError` whose message lists, per failed expectation, which expectation on
+which column, how many rows broke it, and a few of the offending values: what a user reads in the task log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+# Great Expectations sends usage analytics to its servers unless told not to; nothing here may reach the
+# internet. Must be set before great_expectations is imported.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import great_expectations as gx
+import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+
+SAMPLE_SIZE = 5
+# GX logs its internals at INFO (datasource loading, batch slices): noise in a task log.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+# GX fingerprints every in-memory batch below this size by hashing the whole frame, twice per validation:
+# 10 s of a 14 s validation of a million voters. The fingerprint only names the batch; nothing here uses it.
+_pandas_engine.HASH_THRESHOLD = 0
+
+
+class DataQualityError(Exception):
+    """A suite failed: the message is the readable summary."""
+
+
+@dataclass
+class Failure:
+    expectation: str
+    column: str | None
+    unexpected_count: int | None
+    element_count: int | None
+    sample: list[Any]
+    observed: Any = None
+    description: str | None = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        what = self.description or self.expectation
+        where = f" on column {self.column!r}" if self.column else ""
+        if self.unexpected_count is not None:
+            total = f" of {self.element_count:,}" if self.element_count is not None else ""
+            detail = f": {self.unexpected_count:,}{total} rows fail"
+        elif self.observed is not None:
+            detail = f": observed {self.observed}"
+        else:
+            detail = ""
+        sample = f"; e.g. {self.sample}" if self.sample else ""
+        error = f"; could not be evaluated: {self.error}" if self.error else ""
+        return f"{what}{where}{detail}{sample}{error}"
+
+
+@dataclass
+class Report:
+    suite: str
+    target: str
+    evaluated: int
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        head = f"{self.suite} on {self.target}: {self.evaluated - len(self.failures)}/{self.evaluated} passed"
+        return "\n".join([head, *(f"  FAILED {f.describe()}" for f in self.failures)])
+
+    def raise_on_failure(self) -> Report:
+        if not self.success:
+            raise DataQualityError(self.summary())
+        return self
+
+
+def _validate(batch: Any, suite: gx.ExpectationSuite, target: str) -> Report:
+    """Validate in two passes: pass/fail of every expectation (one scan each, nothing else computed),
+    then, only for the failures, the counts and sample values the summary shows."""
+    quick = batch.validate(suite, result_format="BOOLEAN_ONLY")
+    report = Report(suite=suite.name, target=target, evaluated=len(quick.results))
+    failed = [outcome.expectation_config for outcome in quick.results if not outcome.success]
+    if not failed:
+        return report
+    detail_suite = gx.ExpectationSuite(name=suite.name, expectations=[c.to_domain_obj() for c in failed])
+    detailed = batch.validate(detail_suite, result_format="SUMMARY")
+    for outcome in detailed.results:
+        config = outcome.expectation_config
+        details = outcome.result or {}
+        sample = details.get("partial_unexpected_list") or details.get("details", {}).get("unexpected_rows") or []
+        report.failures.append(
+            Failure(
+                expectation=config.type,
+                column=config.kwargs.get("column"),
+                unexpected_count=details.get("unexpected_count"),
+                element_count=details.get("element_count"),
+                sample=[_plain(v) for v in list(sample)[:SAMPLE_SIZE]],
+                observed=details.get("observed_value"),
+                description=config.description,
+                error=_exception_message(outcome.exception_info),
+            )
+        )
+    return report
+
+
+def _exception_message(info: dict | None) -> str | None:
+    """GX reports exceptions either flat or keyed by metric; find the first message in either form."""
+    if not info:
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value if isinstance(value, (int, float, str, type(None))) else str(value)
+
+
+def _context() -> Any:
+    """An in-memory context: no files, no analytics, no progress bars cluttering the task log."""
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def validate_frame(suite: gx.ExpectationSuite, frame: pd.DataFrame, target: str) -> Report:
+    """Validate an in-memory frame (the generated data, before it is loaded)."""
+    context = _context()
+    asset = context.data_sources.add_pandas("frames").add_dataframe_asset(target)
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+    return _validate(batch, suite, target)
+
+
+def validate_query(suite: gx.ExpectationSuite, sqlalchemy_url: str, query: str, target: str) -> Report:
+    """Validate the rows of a query on the database (the loaded tables); runs as SQL in PostgreSQL."""
+    context = _context()
+    source = context.data_sources.add_postgres("election", connection_string=sqlalchemy_url, create_temp_table=False)
+    # GX wants the query to start with SELECT: drop the leading comment lines of a .sql file.
+    statement = "\n".join(line for line in query.splitlines() if not line.lstrip().startswith("--")).strip()
+    asset = source.add_query_asset(target, query=statement)
+    batch = asset.add_batch_definition_whole_table("all").get_batch()
+    return _validate(batch, suite, target)

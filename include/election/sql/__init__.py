@@ -1,0 +1,19 @@
+"""SQL statements of the platform, one concern per `.sql` file, read by name."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).parent
+
+
+@cache
+def read_sql(name: str) -> str:
+    """The text of `include/election/sql/<name>` (e.g. "seed/registry_select.sql")."""
+    return (SQL_DIR / name).read_text()
+
+
+def schema_files() -> list[str]:
+    """The schema migrations in the order they apply, relative to SQL_DIR (Airflow's template search path)."""
+    return sorted(str(path.relative_to(SQL_DIR)) for path in (SQL_DIR / "schema").glob("*.sql"))
