@@ -17,6 +17,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg import sql
 
 from election.config import Settings
+from election.schema import upsert_regions
 from election.sql import SQL_DIR, schema_files
 
 
@@ -36,6 +37,11 @@ class Scratch:
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
+    @property
+    def pgoptions(self) -> str:
+        """For libpq clients started by the benchmark (the Spark driver): PGOPTIONS=-c search_path=<schema>."""
+        return f"-c search_path={self.schema}"
+
 
 @contextlib.contextmanager
 def scratch(settings: Settings, name: str, topics: dict[str, int]) -> Iterator[Scratch]:
@@ -47,8 +53,11 @@ def scratch(settings: Settings, name: str, topics: dict[str, int]) -> Iterator[S
     with space.connect() as conn:
         for name_ in schema_files():
             conn.execute((SQL_DIR / name_).read_text())
-        from election.schema import upsert_regions
-
+        # The streaming job reads through the dashboard's read-only role.
+        reader = sql.Identifier(settings.dashboard_db_user)
+        schema_id = sql.Identifier(space.schema)
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema_id, reader))
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema_id, reader))
         conn.commit()
         upsert_regions(conn)
     admin = AdminClient(settings.kafka_client_config())

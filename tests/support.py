@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import psycopg
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from election.config import Settings
 
@@ -47,3 +48,108 @@ def read_since(settings: Settings, topic: str, offsets: dict[int, int]) -> list[
     finally:
         consumer.close()
     return records
+
+
+def read_all(settings: Settings, topic: str) -> list[tuple[str | None, bytes]]:
+    """Every message currently in a topic, in offset order per partition."""
+    return read_since(settings, topic, {p: 0 for p in end_offsets(settings, topic)})
+
+
+def latest_by_key(settings: Settings, topic: str) -> dict[str, dict]:
+    """What a compacted topic means: the last JSON value per key."""
+    import json
+
+    return {key: json.loads(value) for key, value in read_all(settings, topic) if key is not None}
+
+
+def ensure_schema(settings: Settings) -> None:
+    """The schema, the regions and the dashboard's role, as election_schema makes them (idempotent)."""
+    from election.schema import grant_read_only, upsert_regions
+    from election.sql import SQL_DIR, schema_files
+
+    with psycopg.connect(settings.election_db.conninfo()) as conn:
+        with conn.transaction():
+            for name in schema_files():
+                conn.execute((SQL_DIR / name).read_text())
+        upsert_regions(conn)
+        grant_read_only(conn, settings.dashboard_db_user, settings.dashboard_db_password)
+
+
+def seed_election(settings: Settings, voters: int, candidates: int, random_seed: int = 1) -> None:
+    """An empty election database, then a seeded one (no Kafka publishing), through the seed's own steps."""
+    from election.seeding.pipeline import generate_step, load_step
+    from election.seeding.staging import SeedRequest
+
+    ensure_schema(settings)
+    reset_election_data(settings)
+    staged = generate_step(
+        SeedRequest(voters, candidates, random_seed, settings.election_date), settings.seed_staging_dir
+    )
+    with psycopg.connect(settings.election_db.conninfo()) as conn:
+        load_step(conn, staged)
+
+
+def create_topics(settings: Settings, partitions: dict[str, int]) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient(settings.kafka_client_config())
+    futures = admin.create_topics([NewTopic(name, n, 1) for name, n in partitions.items()])
+    for future in futures.values():
+        future.result(30)
+
+
+def delete_topics(settings: Settings, names: list[str]) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(settings.kafka_client_config())
+    for future in admin.delete_topics(names).values():
+        with contextlib.suppress(KafkaException):  # already gone is fine when cleaning up
+            future.result(30)
+
+
+def reset_streaming_state(settings: Settings) -> None:
+    """Empty every topic the stream reads or writes (delete, then re-create) and delete its checkpoints."""
+    import time
+
+    from confluent_kafka.admin import AdminClient
+
+    from election.kafka_topics import ensure_topics, topic_specs
+
+    names = [
+        spec.name
+        for spec in topic_specs(settings)
+        if spec.name not in (settings.topics.voters, settings.topics.candidates)
+    ]
+    delete_topics(settings, names)
+    admin = AdminClient(settings.kafka_client_config())
+    deadline = time.monotonic() + 60
+    while set(names) & set(admin.list_topics(timeout=10).topics) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for _ in range(20):
+        try:
+            ensure_topics(settings)
+            break
+        except Exception:  # noqa: BLE001 - "marked for deletion" for a moment after the delete
+            time.sleep(1)
+    shutil.rmtree(settings.checkpoint_dir, ignore_errors=True)
+
+
+def stream_processes() -> list:
+    """Processes of the vote aggregation job (spark-submit's JVM and the Python driver)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any("vote_aggregation.py" in part for part in proc.info["cmdline"] or []):
+                found.append(proc)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def airflow_api(settings: Settings):
+    from election.airflow_api import AirflowApi
+    from election.stack.airflow import admin_password
+
+    return AirflowApi(settings.airflow_url, settings.airflow_admin_user, admin_password(settings))

@@ -86,7 +86,9 @@ class Topics:
     turnout_by_location: str
     votes_per_party: str
     votes_over_time: str
+    votes_by_demographics: str
     votes_dead_letter: str
+    stream_heartbeat: str
 
     def aggregated(self) -> list[str]:
         """The compacted topics the streaming job writes: one full current value per key."""
@@ -95,6 +97,7 @@ class Topics:
             self.turnout_by_location,
             self.votes_per_party,
             self.votes_over_time,
+            self.votes_by_demographics,
         ]
 
 
@@ -131,6 +134,12 @@ class Settings:
 
     election_date: dt.date
     seed_staging_dir: Path
+
+    checkpoint_dir: Path
+    stream_trigger_interval: str
+    stream_shuffle_partitions: int
+    stream_window: str
+    spark_driver_memory: str
 
     @property
     def dashboard_db(self) -> Database:
@@ -225,7 +234,9 @@ def get_settings() -> Settings:
             turnout_by_location=_env("ELECTION_TOPIC_TURNOUT_BY_LOCATION", "aggregated_turnout_by_location"),
             votes_per_party=_env("ELECTION_TOPIC_VOTES_PER_PARTY", "aggregated_votes_per_party"),
             votes_over_time=_env("ELECTION_TOPIC_VOTES_OVER_TIME", "aggregated_votes_over_time"),
+            votes_by_demographics=_env("ELECTION_TOPIC_VOTES_BY_DEMOGRAPHICS", "aggregated_votes_by_demographics"),
             votes_dead_letter=_env("ELECTION_TOPIC_VOTES_DEAD_LETTER", "votes_dead_letter"),
+            stream_heartbeat=_env("ELECTION_TOPIC_STREAM_HEARTBEAT", "election_stream_heartbeat"),
         ),
         votes_partitions=_env_int("ELECTION_VOTES_PARTITIONS", 3),
         voters_partitions=_env_int("ELECTION_VOTERS_PARTITIONS", 3),
@@ -241,4 +252,9 @@ def get_settings() -> Settings:
         dashboard_port=_env_int("ELECTION_DASHBOARD_PORT", 8501),
         election_date=_env_date("ELECTION_DATE", dt.date(2026, 11, 3)),
         seed_staging_dir=_env_path("ELECTION_SEED_STAGING_DIR", state_dir / "seed", home),
+        checkpoint_dir=_env_path("ELECTION_CHECKPOINT_DIR", state_dir / "checkpoints" / "vote_aggregation", home),
+        stream_trigger_interval=_env("ELECTION_STREAM_TRIGGER_INTERVAL", "1 second"),
+        stream_shuffle_partitions=_env_int("ELECTION_STREAM_SHUFFLE_PARTITIONS", 4),
+        stream_window=_env("ELECTION_STREAM_WINDOW", "1 minute"),
+        spark_driver_memory=_env("ELECTION_SPARK_DRIVER_MEMORY", "1g"),
     )

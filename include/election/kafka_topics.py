@@ -39,6 +39,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.votes, settings.votes_partitions),
         *(TopicSpec(name, 1, dict(COMPACTED)) for name in t.aggregated()),
         TopicSpec(t.votes_dead_letter, 1),
+        # The streaming job's liveness: one small message every few seconds, kept for an hour.
+        TopicSpec(t.stream_heartbeat, 1, {"retention.ms": str(60 * 60 * 1000)}),
     ]
 
 

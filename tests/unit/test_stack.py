@@ -60,7 +60,9 @@ def test_topic_contract() -> None:
         "aggregated_turnout_by_location",
         "aggregated_votes_per_party",
         "aggregated_votes_over_time",
+        "aggregated_votes_by_demographics",
         "votes_dead_letter",
+        "election_stream_heartbeat",
     }
     assert specs["votes_topic"].partitions >= 3
     assert {name for name, spec in specs.items() if spec.compacted} == {

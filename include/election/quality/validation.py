@@ -17,18 +17,19 @@ import pandas as pd
 # Great Expectations sends usage analytics to its servers unless told not to; nothing here may reach the
 # internet. Must be set before great_expectations is imported.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# GX logs its internals at INFO, from its import on (decorator registration, datasource loading): noise in
+# a task log, where the suites' own summaries are what a user wants to read.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-import great_expectations as gx
-import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine
-from great_expectations.data_context.types.base import (
+import great_expectations as gx  # noqa: E402 - after the analytics switch above
+import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine  # noqa: E402
+from great_expectations.data_context.types.base import (  # noqa: E402
     DataContextConfig,
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
 
 SAMPLE_SIZE = 5
-# GX logs its internals at INFO (datasource loading, batch slices): noise in a task log.
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 # GX fingerprints every in-memory batch below this size by hashing the whole frame, twice per validation:
 # 10 s of a 14 s validation of a million voters. The fingerprint only names the batch; nothing here uses it.
