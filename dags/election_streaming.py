@@ -58,7 +58,7 @@ def election_streaming() -> None:
         task_id="wait_for_candidates",
         conn_id=settings.postgres_conn_id,
         sql="streaming/candidates_loaded.sql",
-        mode="reschedule",
+        mode="poke",  # not reschedule: apache/airflow#71172 can fail a rescheduled sensor
         poke_interval=15,
         timeout=dt.timedelta(hours=1).total_seconds(),
         retries=0,

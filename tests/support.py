@@ -109,29 +109,32 @@ def delete_topics(settings: Settings, names: list[str]) -> None:
 
 def reset_streaming_state(settings: Settings) -> None:
     """Empty every topic the stream reads or writes (delete, then re-create) and delete its checkpoints."""
+    from election.kafka_topics import topic_specs
+
+    keep = {settings.topics.voters, settings.topics.candidates}
+    _recreate_topics(settings, [spec.name for spec in topic_specs(settings) if spec.name not in keep])
+    shutil.rmtree(settings.checkpoint_dir, ignore_errors=True)
+
+
+def _recreate_topics(settings: Settings, names: list[str]) -> None:
     import time
 
     from confluent_kafka.admin import AdminClient
 
-    from election.kafka_topics import ensure_topics, topic_specs
+    from election.kafka_topics import ensure_topics
 
-    names = [
-        spec.name
-        for spec in topic_specs(settings)
-        if spec.name not in (settings.topics.voters, settings.topics.candidates)
-    ]
     delete_topics(settings, names)
     admin = AdminClient(settings.kafka_client_config())
     deadline = time.monotonic() + 60
     while set(names) & set(admin.list_topics(timeout=10).topics) and time.monotonic() < deadline:
         time.sleep(0.5)
-    for _ in range(20):
+    for _ in range(30):
         try:
             ensure_topics(settings)
-            break
-        except Exception:  # noqa: BLE001 - "marked for deletion" for a moment after the delete
+            return
+        except KafkaException:  # "marked for deletion" for a moment after the delete
             time.sleep(1)
-    shutil.rmtree(settings.checkpoint_dir, ignore_errors=True)
+    ensure_topics(settings)
 
 
 def stream_processes() -> list:
@@ -153,3 +156,37 @@ def airflow_api(settings: Settings):
     from election.stack.airflow import admin_password
 
     return AirflowApi(settings.airflow_url, settings.airflow_admin_user, admin_password(settings))
+
+
+def seed_and_publish(settings: Settings, voters: int, candidates: int, random_seed: int, voters_topic: str) -> None:
+    """An empty election database, then a seeded one whose voters are published to `voters_topic`."""
+    from election.kafka_io import reliable_producer
+    from election.seeding.pipeline import generate_step, load_step
+    from election.seeding.publish import publish_seed
+    from election.seeding.staging import SeedRequest
+
+    ensure_schema(settings)
+    reset_election_data(settings)
+    request = SeedRequest(voters, candidates, random_seed, settings.election_date)
+    staged = generate_step(request, settings.seed_staging_dir)
+    with psycopg.connect(settings.election_db.conninfo()) as conn:
+        load_step(conn, staged)
+        producer = reliable_producer(settings.kafka_client_config())
+        publish_seed(conn, producer, staged, candidates_topic=settings.topics.candidates, voters_topic=voters_topic)
+
+
+def reset_platform(settings: Settings) -> None:
+    """A clean slate for a whole election: empty tables, every topic re-created empty, no checkpoint, and no
+    committed offsets for the vote caster."""
+    from confluent_kafka.admin import AdminClient
+
+    from election.kafka_topics import topic_specs
+
+    ensure_schema(settings)
+    reset_election_data(settings)
+    admin = AdminClient(settings.kafka_client_config())
+    with contextlib.suppress(KafkaException):
+        for future in admin.delete_consumer_groups([settings.vote_caster_group]).values():
+            future.result(30)
+    _recreate_topics(settings, [spec.name for spec in topic_specs(settings)])
+    shutil.rmtree(settings.checkpoint_dir, ignore_errors=True)

@@ -16,6 +16,8 @@ from airflow_client.client.api.dag_api import DAGApi
 from airflow_client.client.api.dag_run_api import DagRunApi
 from airflow_client.client.api.task_instance_api import TaskInstanceApi
 from airflow_client.client.models.dag_patch_body import DAGPatchBody
+from airflow_client.client.models.dag_run_mutable_states import DagRunMutableStates
+from airflow_client.client.models.dag_run_patch_body import DAGRunPatchBody
 from airflow_client.client.models.patch_task_instance_body import PatchTaskInstanceBody
 from airflow_client.client.models.task_instance_state import TaskInstanceState
 from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
@@ -59,6 +61,16 @@ class AirflowApi:
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
         run = self.runs.trigger_dag_run(dag_id, TriggerDAGRunPostBody(conf=conf or {}, logical_date=None))
         return run.dag_run_id
+
+    def fail_unfinished_runs(self, dag_id: str, note: str) -> list[str]:
+        """Marks the DAG's queued and running runs failed, as "Mark as failed" in the UI does (a run whose
+        process died stays "running" and, with max_active_runs=1, holds back every new one)."""
+        unfinished = self.runs.get_dag_runs(dag_id, state=["queued", "running"], limit=100).dag_runs
+        for run in unfinished:
+            self.runs.patch_dag_run(
+                dag_id, run.dag_run_id, DAGRunPatchBody(state=DagRunMutableStates.FAILED, note=note)
+            )
+        return [run.dag_run_id for run in unfinished]
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self.runs.get_dag_run(dag_id, run_id).state.value)

@@ -1,0 +1,1 @@
+DELETE FROM vote_outbox WHERE batch_id = %(batch_id)s;

@@ -1,0 +1,1 @@
+SELECT address_state, count(*) FROM voters GROUP BY address_state;
