@@ -10,7 +10,7 @@ STACK := $(PY) -m election.stack
 export
 
 .DEFAULT_GOAL := help
-.PHONY: help prereqs venv jars setup up down status logs clean test test-unit lint format bench demo airflow
+.PHONY: help prereqs venv jars setup browser up down status logs clean test test-unit lint format bench demo airflow
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,7 +53,10 @@ airflow: ## run the airflow CLI against the stack: make airflow ARGS="dags list"
 test-unit: venv ## tests that need no service
 	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
-test: setup ## start the services the tests need, then run every test
+browser: ## Debian's headless chromium for the browser tests (apt, when missing)
+	@scripts/install-browser.sh
+
+test: setup browser ## start the services the tests need, then run every test
 	$(STACK) up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -70,5 +73,12 @@ bench: up ## run every benchmark against the stack and print its figures
 	  [ -e "$$script" ] || { echo "no benchmarks yet"; break; }; \
 	  echo "=== $$script"; $(PY) "$$script"; done
 
-demo: up ## set up, start the stack and run an election end to end
-	@$(STACK) status
+# Demo size and pace: about four minutes on a 2-core machine, the dashboard moving throughout.
+DEMO_VOTERS ?= 20000
+DEMO_CANDIDATES ?= 3
+DEMO_TURNOUT ?= 0.7
+DEMO_VOTES_PER_SECOND ?= 150
+
+demo: up ## set up, start the stack, run a whole election through Airflow's REST API; the stack stays up
+	$(PY) -m election.demo --voters $(DEMO_VOTERS) --candidates $(DEMO_CANDIDATES) \
+	  --turnout $(DEMO_TURNOUT) --votes-per-second $(DEMO_VOTES_PER_SECOND)

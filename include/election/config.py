@@ -108,6 +108,9 @@ class Settings:
 
     election_db: Database
     dashboard_db_user: str
+    # The server's superuser: only Compose's init step uses it, over TCP (the local stack uses its Unix socket).
+    db_superuser: str
+    db_superuser_password: str
     dashboard_db_password: str
     airflow_db: Database
 
@@ -120,6 +123,7 @@ class Settings:
     voters_partitions: int
 
     airflow_port: int
+    airflow_host: str  # how Airflow's own processes reach the api-server (a service name in Compose)
     airflow_admin_user: str
     airflow_admin_password: str | None
     postgres_conn_id: str
@@ -140,6 +144,9 @@ class Settings:
     stream_shuffle_partitions: int
     stream_window: str
     spark_driver_memory: str
+
+    vote_caster_group: str
+    heartbeat_max_age: float
 
     @property
     def dashboard_db(self) -> Database:
@@ -176,7 +183,15 @@ class Settings:
             },
             self.kafka_conn_id: {
                 "conn_type": "kafka",
-                "extra": {"bootstrap.servers": self.kafka_bootstrap},
+                # The group and reset policy are what the Kafka provider's sensors consume with; the vote caster
+                # overrides the group with its own (ELECTION_VOTE_CASTER_GROUP).
+                "extra": {
+                    "bootstrap.servers": self.kafka_bootstrap,
+                    "group.id": "election-airflow-sensors",
+                    "auto.offset.reset": "earliest",
+                    # sensors only look: a committed offset would hide the voters from the next run's sensor
+                    "enable.auto.commit": False,
+                },
             },
             self.spark_conn_id: _spark_connection(self.spark_master),
         }
@@ -241,6 +256,9 @@ def get_settings() -> Settings:
         votes_partitions=_env_int("ELECTION_VOTES_PARTITIONS", 3),
         voters_partitions=_env_int("ELECTION_VOTERS_PARTITIONS", 3),
         airflow_port=_env_int("ELECTION_AIRFLOW_PORT", 8080),
+        airflow_host=_env("ELECTION_AIRFLOW_HOST", "localhost"),
+        db_superuser=_env("ELECTION_DB_SUPERUSER", "postgres"),
+        db_superuser_password=_env("ELECTION_DB_SUPERUSER_PASSWORD", "postgres"),
         airflow_admin_user="admin",
         airflow_admin_password=os.environ.get("AIRFLOW_ADMIN_PASSWORD") or None,
         postgres_conn_id=_env("ELECTION_POSTGRES_CONN_ID", "election_postgres"),
@@ -257,4 +275,6 @@ def get_settings() -> Settings:
         stream_shuffle_partitions=_env_int("ELECTION_STREAM_SHUFFLE_PARTITIONS", 4),
         stream_window=_env("ELECTION_STREAM_WINDOW", "1 minute"),
         spark_driver_memory=_env("ELECTION_SPARK_DRIVER_MEMORY", "1g"),
+        vote_caster_group=_env("ELECTION_VOTE_CASTER_GROUP", "election-vote-caster"),
+        heartbeat_max_age=float(_env_int("ELECTION_STREAM_HEARTBEAT_MAX_AGE", 30)),
     )

@@ -1,4 +1,5 @@
-"""`python -m election.stack up|down|status|logs|clean|airflow ...` — what the Makefile targets run."""
+"""`python -m election.stack up|down|status|logs|clean|airflow|container ...` — what the Makefile targets (and the
+Docker Compose services) run."""
 
 from __future__ import annotations
 
@@ -162,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("jars", help="resolve the Kafka broker and Spark connector jars with Maven")
     airflow_parser = sub.add_parser("airflow", help="run the airflow CLI with the stack's environment")
     airflow_parser.add_argument("args", nargs=argparse.REMAINDER)
+    container_parser = sub.add_parser("container", help="what a Docker Compose service runs (see container.py)")
+    container_parser.add_argument("role", choices=["init", "airflow", "dashboard"])
+    container_parser.add_argument("component", nargs="?", help="for airflow: api-server, scheduler, ...")
     args = parser.parse_args(argv)
     settings = get_settings()
     try:
@@ -179,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
             resolve_jars(settings)
         elif args.command == "topics":
             print("\n".join(ensure_topics(settings)) or "all topics exist")
+        elif args.command == "container":
+            from election.stack import container
+
+            if args.role == "init":
+                container.init(settings)
+            elif args.role == "airflow":
+                container.exec_airflow(settings, args.component or "")
+            else:
+                container.exec_dashboard(settings)
         elif args.command == "airflow":
             result = airflow.airflow_cli(settings, *args.args, timeout=3600)
             sys.stdout.write(result.stdout)

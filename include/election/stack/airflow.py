@@ -68,7 +68,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_admin_user}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(settings)),
         "AIRFLOW__CORE__FERNET_KEY": generated["fernet_key"],
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{settings.airflow_url}/execution/",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{settings.airflow_host}:{settings.airflow_port}/execution/",
         "AIRFLOW__API__BASE_URL": settings.airflow_url,
         "AIRFLOW__API__PORT": str(settings.airflow_port),
         "AIRFLOW__API__WORKERS": "1",

@@ -184,24 +184,27 @@ class Postgres:
             return conn.execute("SELECT 1").fetchone() == (1,)
 
     def ensure_database(self, db: Database, *, createrole: bool = False) -> None:
-        """Create (or update the password of) the owner role and its database. Idempotent."""
         with self.superuser_connect() as conn:
-            role = sql.Identifier(db.user)
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (db.user,)).fetchone()
-            # Role passwords cannot be bound parameters in DDL: sql.Literal quotes them safely.
-            verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
-            conn.execute(
-                sql.SQL("{} {} LOGIN {} PASSWORD {}").format(
-                    verb,
-                    role,
-                    sql.SQL("CREATEROLE" if createrole else "NOCREATEROLE"),
-                    sql.Literal(db.password),
-                )
-            )
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone():
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(sql.Identifier(db.name), role)
-                )
+            ensure_database(conn, db, createrole=createrole)
+
+
+def ensure_database(conn: psycopg.Connection, db: Database, *, createrole: bool = False) -> None:
+    """Create (or update the password of) the owner role and its database, over a superuser connection in
+    autocommit mode. Idempotent. (The local stack connects over its Unix socket; Compose's init over TCP.)"""
+    role = sql.Identifier(db.user)
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (db.user,)).fetchone()
+    # Role passwords cannot be bound parameters in DDL: sql.Literal quotes them safely.
+    verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
+    conn.execute(
+        sql.SQL("{} {} LOGIN {} PASSWORD {}").format(
+            verb,
+            role,
+            sql.SQL("CREATEROLE" if createrole else "NOCREATEROLE"),
+            sql.Literal(db.password),
+        )
+    )
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone():
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(sql.Identifier(db.name), role))
 
 
 def _socket_dir(preferred: Path) -> Path:

@@ -1,0 +1,42 @@
+# The platform's image for Docker Compose: Airflow (api-server, scheduler, dag-processor, triggerer), the
+# spark-submit client with the Kafka connector jars, and the Streamlit dashboard. Everything is installed at
+# build time (PyPI, Maven Central, Debian); nothing is downloaded when a service or a Spark job starts.
+FROM python:3.11.14-slim-bookworm
+
+# Java for spark-submit (the Spark driver runs in the scheduler's task), Maven to resolve the pinned jars.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       openjdk-17-jre-headless maven procps \
+    && rm -rf /var/lib/apt/lists/*
+
+ENV ELECTION_HOME=/opt/election \
+    ELECTION_STATE_DIR=/opt/election/.local \
+    ELECTION_JARS_DIR=/opt/election-jars \
+    JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONUNBUFFERED=1
+
+WORKDIR /opt/election
+
+# The full lock first: this layer is reused until requirements.txt changes.
+COPY requirements.txt pyproject.toml ./
+RUN python -m pip install --requirement requirements.txt
+
+COPY include/ include/
+RUN python -m pip install --no-deps --no-build-isolation --editable .
+
+# The Kafka connector and its dependencies from Maven Central, from the pinned poms (outside the state volume).
+COPY maven/ maven/
+RUN python -m election.stack jars && rm -rf /root/.m2
+
+COPY dags/ dags/
+COPY plugins/ plugins/
+COPY spark_jobs/ spark_jobs/
+COPY dashboard/ dashboard/
+
+RUN useradd --create-home --uid 50000 election \
+    && mkdir -p /opt/election/.local \
+    && chown -R election /opt/election/.local
+USER election
+
+ENTRYPOINT ["python", "-m", "election.stack", "container"]

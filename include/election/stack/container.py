@@ -1,0 +1,72 @@
+"""What the Docker Compose services run: `python -m election.stack container <role>`.
+
+The same settings module and the same Airflow environment as the local stack; only where the services live
+differs (service names instead of localhost, set in docker-compose.yaml's environment).
+
+- `init`: the two databases and their roles, Airflow's metadata migration, the admin password, the topics;
+- `airflow <component>`: replaces itself with `airflow <component>` (api-server, scheduler, ...);
+- `dashboard`: replaces itself with the Streamlit server, listening on every interface.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import psycopg
+from tenacity import retry, stop_after_delay, wait_fixed
+
+from election.config import Settings
+from election.kafka_topics import ensure_topics
+from election.stack import airflow, dashboard
+from election.stack.postgres import ensure_database
+
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+@retry(stop=stop_after_delay(120), wait=wait_fixed(2), reraise=True)
+def _superuser(settings: Settings) -> psycopg.Connection:
+    db = settings.election_db
+    return psycopg.connect(
+        host=db.host,
+        port=db.port,
+        dbname="postgres",
+        user=settings.db_superuser,
+        password=settings.db_superuser_password,
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+@retry(stop=stop_after_delay(120), wait=wait_fixed(2), reraise=True)
+def _topics(settings: Settings) -> list[str]:
+    return ensure_topics(settings)
+
+
+def init(settings: Settings) -> None:
+    with _superuser(settings) as conn:
+        ensure_database(conn, settings.election_db, createrole=True)
+        ensure_database(conn, settings.airflow_db)
+    print("init: databases election and airflow ready", flush=True)
+    airflow.write_admin_password(settings)
+    airflow.migrate(settings)
+    print("init: airflow metadata migrated", flush=True)
+    created = _topics(settings)
+    print(f"init: topics created: {', '.join(created) or 'none (all exist)'}", flush=True)
+
+
+def exec_airflow(settings: Settings, component: str) -> None:
+    if component not in AIRFLOW_COMPONENTS:
+        raise SystemExit(f"unknown Airflow component {component!r}; one of {', '.join(AIRFLOW_COMPONENTS)}")
+    executable = str(Path(sys.executable).parent / "airflow")
+    arguments = [executable, component]
+    if component == "api-server":
+        arguments += ["--port", str(settings.airflow_port), "--workers", "1"]
+    # exec, not a child: the container's main process is Airflow itself, and gets its signals
+    os.execve(executable, arguments, {**os.environ, **airflow.airflow_environment(settings)})  # noqa: S606
+
+
+def exec_dashboard(settings: Settings) -> None:
+    arguments = dashboard.command(settings, address="0.0.0.0")  # noqa: S104 - inside its container
+    os.execv(arguments[0], arguments)  # noqa: S606

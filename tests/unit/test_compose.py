@@ -1,0 +1,131 @@
+"""docker-compose.yaml, checked statically (this machine has no Docker engine): the services, their
+healthchecks and the depends_on chain, pinned images matching the local stack's versions, paths that exist,
+and no secret in the file."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yaml").read_text())  # resolves the anchors and `<<` merges
+SERVICES: dict[str, dict] = COMPOSE["services"]
+AIRFLOW = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
+
+
+def test_the_services_of_the_platform() -> None:
+    assert set(SERVICES) == {
+        "postgres",
+        "kafka",
+        "spark-master",
+        "spark-worker",
+        "airflow-init",
+        *AIRFLOW,
+        "dashboard",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(set(SERVICES) - {"airflow-init"}))
+def test_every_long_running_service_has_a_healthcheck(name: str) -> None:
+    check = SERVICES[name]["healthcheck"]
+    assert check["test"][0] in {"CMD", "CMD-SHELL"}
+    assert check.get("interval")
+    assert check.get("retries")
+
+
+def _depends(name: str) -> dict[str, str]:
+    return {dep: spec["condition"] for dep, spec in SERVICES[name].get("depends_on", {}).items()}
+
+
+def test_depends_on_is_gated_by_health_and_init_and_has_no_cycle() -> None:
+    assert _depends("airflow-init") == {"postgres": "service_healthy", "kafka": "service_healthy"}
+    for name in (*AIRFLOW, "dashboard"):
+        assert _depends(name)["airflow-init"] == "service_completed_successfully", name
+        assert _depends(name)["postgres"] == "service_healthy"
+    assert _depends("airflow-scheduler")["spark-master"] == "service_healthy"
+    assert _depends("spark-worker") == {"spark-master": "service_healthy"}
+    for name in SERVICES:
+        for dep, condition in _depends(name).items():
+            assert dep in SERVICES, f"{name} depends on unknown {dep}"
+            if condition == "service_healthy":
+                assert "healthcheck" in SERVICES[dep], f"{name} waits for {dep}'s health, which it has no check for"
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"depends_on cycle: {' -> '.join((*path, name))}"
+        for dep in _depends(name):
+            visit(dep, (*path, name))
+
+    for name in SERVICES:
+        visit(name, ())
+
+
+def test_images_are_pinned_and_match_the_local_stack() -> None:
+    images = {name: service["image"] for name, service in SERVICES.items()}
+    for name, image in images.items():
+        repository, _, tag = image.rpartition(":")
+        assert repository, f"{name}: {image} has no tag"
+        assert tag != "latest"
+        assert re.match(r"\d+\.\d+", tag), f"{name}: {image} is not pinned to a version"
+    kafka_pom = (ROOT / "maven/kafka-broker/pom.xml").read_text()
+    kafka_version = re.search(r"<kafka.version>([^<]+)</kafka.version>", kafka_pom).group(1)
+    assert images["kafka"] == f"apache/kafka:{kafka_version}"
+    pyspark = importlib.metadata.version("pyspark")
+    assert images["spark-master"].startswith(f"apache/spark:{pyspark}")
+    assert images["spark-worker"] == images["spark-master"]
+
+
+def test_the_airflow_services_share_one_anchor_built_from_the_repo() -> None:
+    for name in (*AIRFLOW, "airflow-init", "dashboard"):
+        service = SERVICES[name]
+        assert service["image"] == "election-platform:0.1.0"
+        assert service["build"] == "."
+        assert service["environment"]["ELECTION_SPARK_MASTER"] == "spark://spark-master:7077"
+        assert service["environment"]["ELECTION_KAFKA_BOOTSTRAP"] == "kafka:19092"
+    assert SERVICES["airflow-init"]["command"] == ["init"]
+    assert [SERVICES[n]["command"] for n in AIRFLOW] == [
+        ["airflow", "api-server"],
+        ["airflow", "scheduler"],
+        ["airflow", "dag-processor"],
+        ["airflow", "triggerer"],
+    ]
+
+
+def test_the_ports_are_the_local_stacks() -> None:
+    published = {name: [str(p) for p in service.get("ports", [])] for name, service in SERVICES.items()}
+    assert published["airflow-apiserver"] == ["${ELECTION_AIRFLOW_PORT:-8080}:${ELECTION_AIRFLOW_PORT:-8080}"]
+    assert published["dashboard"] == ["${ELECTION_DASHBOARD_PORT:-8501}:${ELECTION_DASHBOARD_PORT:-8501}"]
+    assert published["postgres"] == ["${ELECTION_DB_PORT:-5432}:5432"]
+    assert published["kafka"] == ["${ELECTION_KAFKA_PORT:-9092}:9092"]
+
+
+def test_every_path_it_builds_or_mounts_exists() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY "):
+            *sources, _ = line.split()[1:]
+            for source in sources:
+                assert (ROOT / source).exists(), f"Dockerfile copies {source}, which is not in the repository"
+    declared = set(COMPOSE["volumes"])
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith((".", "/")):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which is not in the repository"
+            else:
+                assert source in declared, f"{name} mounts undeclared volume {source}"
+    assert (ROOT / ".env.example").exists()
+
+
+def test_no_secret_in_the_file_and_every_variable_is_documented() -> None:
+    text = (ROOT / "docker-compose.yaml").read_text()
+    for name, service in SERVICES.items():
+        for key, value in (service.get("environment") or {}).items():
+            if re.search("PASSWORD|SECRET|KEY", key) and key != "KAFKA_NODE_ID":
+                assert str(value).startswith("${"), f"{name}.{key} holds a literal value"
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    used = set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", text))  # $${...} is the container's own variable
+    assert used <= documented, f"undocumented in .env.example: {sorted(used - documented)}"
