@@ -48,7 +48,8 @@ def _tooltip(*fields: tuple[str, str, str] | tuple[str, str]) -> list[Spec]:
 
 def votes_per_candidate(results: pd.DataFrame) -> Spec:
     """Horizontal bars, most votes on top, labelled with the votes."""
-    y = {"field": "candidate_name", "type": "nominal", "sort": "-x", "title": None}
+    # `results` is already most-votes-first; an explicit order also holds across the layers (sort "-x" does not)
+    y = {"field": "candidate_name", "type": "nominal", "sort": results["candidate_name"].tolist(), "title": None}
     x = {"field": "total_votes", "type": "quantitative", "title": "Votes"}
     return {
         "$schema": SCHEMA,

@@ -36,12 +36,19 @@ def election(settings: Settings):
         results = demo.wait_for_drain()
         print(results_table(results))
         yield demo, results
-    finally:
-        demo.api.mark_task("election_streaming", stream_run, "aggregate_votes", "success")
-        demo.api.wait_for_run("election_streaming", stream_run, timeout=120)
-        deadline = time.monotonic() + 60
-        while stream_processes() and time.monotonic() < deadline:
-            time.sleep(1)
+    finally:  # a failing test still leaves no stream behind (test_the_stream_stops_cleanly asserts it)
+        if demo.api.task_state("election_streaming", stream_run, "aggregate_votes") == "running":
+            stop_stream(demo, stream_run)
+
+
+def stop_stream(demo: Demo, run_id: str) -> str:
+    """What a user does to end the stream: mark the running task success. The run's final state."""
+    demo.api.mark_task("election_streaming", run_id, "aggregate_votes", "success")
+    state = demo.api.wait_for_run("election_streaming", run_id, timeout=120)
+    deadline = time.monotonic() + 60
+    while stream_processes() and time.monotonic() < deadline:
+        time.sleep(1)
+    return state
 
 
 def test_every_dag_run_succeeds(election) -> None:
@@ -114,3 +121,10 @@ def test_the_airflow_ui_lists_the_four_dags_after_login(settings: Settings, elec
         path = screenshot(page, "airflow-dags.png")
     assert path.stat().st_size > 20_000
     assert blocked == [], json.dumps(blocked)
+
+
+def test_the_stream_stops_cleanly(election) -> None:
+    """Last: the streaming run, running until now, ends in success with no spark-submit or driver left."""
+    demo, _ = election
+    assert stop_stream(demo, demo.runs.run_ids["election_streaming"]) == "success"
+    assert stream_processes() == []

@@ -154,6 +154,12 @@ def test_candidate_charts_colour_each_candidate_by_party(shown) -> None:
         assert sorted(row["total_votes"] for row in _data(spec)) == sorted(table["total_votes"])
 
 
+def test_the_bars_are_in_results_order_most_votes_first(shown) -> None:
+    table, _ = shown
+    spec = _spec(charts.votes_per_candidate(table))
+    assert spec["encoding"]["y"]["sort"] == ["Bea Red", "Ann Blue", "Cy Green"]
+
+
 def test_party_chart_has_one_bar_per_party(shown) -> None:
     table, _ = shown
     spec = _spec(charts.votes_per_party(results.party_results(table)))

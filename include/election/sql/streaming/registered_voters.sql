@@ -1,2 +1,2 @@
--- Registered voters per state (index voters_address_state_idx), for turnout.
-SELECT address_state, count(*) FROM voters GROUP BY address_state;
+-- Registered voters per state, for turnout (kept by the database: registered_voters_per_state).
+SELECT state_code, registered_voters FROM registered_voters_per_state;
