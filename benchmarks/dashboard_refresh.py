@@ -33,7 +33,7 @@ from election.streaming.publish import CandidateLabel, messages
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the dashboard package, as `streamlit run` has it
 from dashboard import render
-from dashboard.data import AggregateFeed, read_reference
+from dashboard.data import AggregateFeed, ReadOnlyDatabase, read_reference
 
 TOPICS = ("candidate", "party", "state", "demographic", "minute", "dead_letter")
 GENDERS = ("female", "male", "nonbinary")
@@ -122,6 +122,7 @@ def main() -> None:
             dead_letter_topic=space.topic("dead_letter"),
             min_refresh_seconds=0,
         )
+        database = ReadOnlyDatabase(settings)  # as the page holds it: one connection, kept open
         controls = render.Controls(refresh_seconds=2, paused=False, states=(), parties=())
 
         t = time.perf_counter()
@@ -129,7 +130,7 @@ def main() -> None:
         while not state.caught_up:
             state = feed.refresh()
         first = time.perf_counter() - t
-        reference = read_reference(settings)
+        reference = read_reference(database)
         shown = render.figures(state, reference, controls)
         streamed = int(state.frames["candidate"]["total_votes"].sum())
         assert streamed == args.votes, f"the feed shows {streamed:,} votes, expected {args.votes:,}"
@@ -144,7 +145,7 @@ def main() -> None:
             t0 = time.perf_counter()
             state = feed.refresh()
             t1 = time.perf_counter()
-            reference = read_reference(settings)
+            reference = read_reference(database)
             t2 = time.perf_counter()
             shown = render.figures(state, reference, controls)
             specs = [json.dumps(spec) for spec in shown.charts.values()]  # what Streamlit sends

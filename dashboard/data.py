@@ -329,18 +329,39 @@ class Reference:
         return int(self.regions["registered_voters"].sum())
 
 
-@contextmanager
-def _read_only(settings: Settings) -> Iterator[psycopg.Connection]:
-    """A connection as the dashboard's read-only role; failures become a sentence for the page."""
-    try:
-        with psycopg.connect(settings.dashboard_db.conninfo(), connect_timeout=3, autocommit=True) as conn:
-            yield conn
-    except psycopg.errors.UndefinedTable as exc:
-        raise SourceUnavailableError("The election schema does not exist yet: trigger election_schema.") from exc
-    except psycopg.Error as exc:
-        db = settings.dashboard_db
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceUnavailableError(f"PostgreSQL is unreachable at {db.host}:{db.port}: {reason}") from exc
+class ReadOnlyDatabase:
+    """The dashboard's read-only role, one connection kept open per server process (opening one costs more
+    than the queries: ~10 ms of SCRAM authentication), reopened after any failure such as a restart."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._conn: psycopg.Connection | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """The connection, for one reader at a time; failures become a sentence for the page."""
+        with self._lock:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(
+                        self.settings.dashboard_db.conninfo(), connect_timeout=3, autocommit=True
+                    )
+                yield self._conn
+            except psycopg.errors.UndefinedTable as exc:
+                raise SourceUnavailableError(
+                    "The election schema does not exist yet: trigger election_schema."
+                ) from exc
+            except psycopg.Error as exc:
+                self.close()
+                db = self.settings.dashboard_db
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SourceUnavailableError(f"PostgreSQL is unreachable at {db.host}:{db.port}: {reason}") from exc
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def _frame(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -348,8 +369,8 @@ def _frame(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None
     return pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description or []])
 
 
-def read_reference(settings: Settings) -> Reference:
-    with _read_only(settings) as conn:
+def read_reference(database: ReadOnlyDatabase) -> Reference:
+    with database.connection() as conn:
         return Reference(
             candidates=_frame(conn, "dashboard/candidates.sql"),
             regions=_frame(conn, "dashboard/regions.sql"),
@@ -357,8 +378,8 @@ def read_reference(settings: Settings) -> Reference:
         )
 
 
-def read_candidate_votes_in_states(settings: Settings, states: tuple[str, ...]) -> pd.DataFrame:
-    with _read_only(settings) as conn:
+def read_candidate_votes_in_states(database: ReadOnlyDatabase, states: tuple[str, ...]) -> pd.DataFrame:
+    with database.connection() as conn:
         return _frame(conn, "dashboard/candidate_votes_in_states.sql", {"states": list(states)})
 
 
@@ -374,6 +395,12 @@ def aggregate_feed() -> AggregateFeed:
         topics=dimension_topics(settings),
         dead_letter_topic=settings.topics.votes_dead_letter,
     )
+
+
+@st.cache_resource(show_spinner=False)
+def read_only_database() -> ReadOnlyDatabase:
+    """The server's one read-only connection to PostgreSQL, shared by every browser session."""
+    return ReadOnlyDatabase(get_settings())
 
 
 def reference(ttl_seconds: float) -> Reference:
@@ -393,13 +420,13 @@ def _ttl_bucket(ttl_seconds: float) -> int:
 @st.cache_data(ttl=dt.timedelta(minutes=1), max_entries=4, show_spinner=False)
 def _cached_reference(bucket: int) -> Reference:
     del bucket  # only a cache key
-    return read_reference(get_settings())
+    return read_reference(read_only_database())
 
 
 @st.cache_data(ttl=dt.timedelta(minutes=1), max_entries=16, show_spinner=False)
 def _cached_candidate_votes_in_states(states: tuple[str, ...], bucket: int) -> pd.DataFrame:
     del bucket
-    return read_candidate_votes_in_states(get_settings(), states)
+    return read_candidate_votes_in_states(read_only_database(), states)
 
 
 @dataclass(frozen=True)

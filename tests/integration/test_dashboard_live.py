@@ -133,3 +133,22 @@ def test_the_dashboard_in_chromium_shows_what_postgres_has(settings: Settings, e
         path = screenshot(page, "dashboard.png")
     assert path.stat().st_size > 50_000
     assert blocked == []  # the page asked for nothing outside localhost
+
+
+def test_the_read_only_connection_recovers_after_it_is_cut(settings: Settings) -> None:
+    """The page keeps one connection; when PostgreSQL drops it (a restart), one refresh says so, the next
+    reconnects."""
+    from dashboard.data import ReadOnlyDatabase, SourceUnavailableError, read_reference
+    from election.stack.postgres import Postgres
+
+    database = ReadOnlyDatabase(settings)
+    first = read_reference(database)
+    assert not first.regions.empty
+    with database.connection() as conn:
+        backend = conn.info.backend_pid
+    with Postgres(settings).superuser_connect() as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    with pytest.raises(SourceUnavailableError, match="PostgreSQL is unreachable"):
+        read_reference(database)
+    assert read_reference(database).registered_voters == first.registered_voters
+    database.close()

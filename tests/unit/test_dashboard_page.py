@@ -46,12 +46,13 @@ def _page_with_postgres_down() -> None:
 
     settings = get_settings()
     unreachable = dataclasses.replace(settings, election_db=dataclasses.replace(settings.election_db, port=1))
+    database = data.ReadOnlyDatabase(unreachable)
     fixture = fixture_sources()
     render.main(
         render.Sources(
             fixture.feed,
-            lambda _ttl: data.read_reference(unreachable),
-            lambda states, _ttl: data.read_candidate_votes_in_states(unreachable, states),
+            lambda _ttl: data.read_reference(database),
+            lambda states, _ttl: data.read_candidate_votes_in_states(database, states),
         )
     )
 
