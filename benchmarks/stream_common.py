@@ -4,6 +4,7 @@ and a sampler of the driver's resident memory."""
 from __future__ import annotations
 
 import random
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -117,3 +118,16 @@ class MemorySampler:
         self._stop.set()
         self._thread.join(2)
         return self.peak_mb
+
+
+def start_job(space: Scratch, checkpoint: str) -> subprocess.Popen:
+    """The streaming job on the scratch election, in its own session (so it can be stopped as a group), its
+    stdout (progress lines) piped to the benchmark."""
+    return subprocess.Popen(
+        job_command(space, checkpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=job_environment(space),
+        start_new_session=True,
+    )

@@ -14,14 +14,13 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import tempfile
 import threading
 import time
 
 from confluent_kafka import Consumer, TopicPartition
 from scratch import scratch, table
-from stream_common import TOPICS, MemorySampler, ballots, job_command, job_environment, seed_scratch
+from stream_common import TOPICS, MemorySampler, ballots, seed_scratch, start_job
 
 from election.config import get_settings
 from election.kafka_io import produce_all, reliable_producer
@@ -83,14 +82,7 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory(prefix="bench-drain-", dir=settings.state_dir) as checkpoint:
             launched = time.perf_counter()
-            job = subprocess.Popen(
-                job_command(space, checkpoint),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                env=job_environment(space),
-                start_new_session=True,
-            )
+            job = start_job(space, checkpoint)
             sampler = MemorySampler(job.pid)
             started: list[float] = []
             lines: list[str] = []

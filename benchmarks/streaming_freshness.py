@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -21,7 +20,7 @@ from collections import defaultdict
 
 from confluent_kafka import Consumer, TopicPartition
 from scratch import scratch, table
-from stream_common import TOPICS, MemorySampler, ballots, job_command, job_environment, seed_scratch
+from stream_common import TOPICS, MemorySampler, ballots, seed_scratch, start_job
 
 from election.config import get_settings
 from election.kafka_io import reliable_producer
@@ -40,14 +39,7 @@ def main() -> None:
         seed_scratch(space, total_votes)
         votes = ballots(space)
         with tempfile.TemporaryDirectory(prefix="bench-fresh-", dir=settings.state_dir) as checkpoint:
-            job = subprocess.Popen(
-                job_command(space, checkpoint),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                env=job_environment(space),
-                start_new_session=True,
-            )
+            job = start_job(space, checkpoint)
             sampler = MemorySampler(job.pid)
             started = threading.Event()
             progress: list[str] = []

@@ -15,7 +15,6 @@ the feed keeps its last good values (shown as stale) while Kafka is down.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ import streamlit as st
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec, TopicDescription
 
+from election.compacted import LatestByKey
 from election.config import Settings, get_settings
 from election.sql import read_sql
 
@@ -59,46 +59,6 @@ def dimension_topics(settings: Settings) -> dict[str, str]:
         "demographic": topics.votes_by_demographics,
         "minute": topics.votes_over_time,
     }
-
-
-class LatestByKey:
-    """The latest value of every key of a compacted topic, from messages seen in any order, any number of times.
-
-    "Latest" is the highest offset of the key's partition: what compaction itself keeps. A repeated or older
-    message never replaces a newer one; a tombstone (no value) removes its key.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[int, int, dict[str, Any] | None]] = {}  # key -> (partition, offset, value)
-        self.version = 0  # bumped on every change, so frames are rebuilt only when something changed
-        self.rejected = 0
-
-    def apply(self, partition: int, offset: int, key: str, value: bytes | None) -> None:
-        current = self._entries.get(key)
-        if current is not None and current[0] == partition and current[1] >= offset:
-            return  # a repeat or an older value of this key
-        decoded: dict[str, Any] | None = None
-        if value is not None:  # None: a tombstone, remembered so an older value cannot bring the key back
-            try:
-                decoded = json.loads(value)
-            except ValueError:
-                decoded = None
-            if not isinstance(decoded, dict):
-                self.rejected += 1
-                return
-        self._entries[key] = (partition, offset, decoded)
-        self.version += 1
-
-    def values(self) -> list[dict[str, Any]]:
-        return [entry[2] for entry in self._entries.values() if entry[2] is not None]
-
-    def __len__(self) -> int:
-        return sum(entry[2] is not None for entry in self._entries.values())
-
-    def clear(self) -> None:
-        if self._entries:
-            self._entries.clear()
-            self.version += 1
 
 
 @dataclass(frozen=True)
@@ -322,7 +282,7 @@ class Reference:
 
     candidates: pd.DataFrame  # candidate_id, candidate_name, party, party_color, photo_url
     regions: pd.DataFrame  # state_code, state_name, tile_row, tile_col, registered_voters
-    votes_recorded: int
+    votes_recorded: int | None  # None: unknown (PostgreSQL is down and this is the fallback)
 
     @property
     def registered_voters(self) -> int:

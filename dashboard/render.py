@@ -130,7 +130,7 @@ def fallback_reference(feed: FeedState) -> Reference:
     regions = load_regions()[["state_code", "state_name", "tile_row", "tile_col"]]
     registered = feed.frames["state"].set_index("state")["registered_voters"]
     regions = regions.assign(registered_voters=regions["state_code"].map(registered).fillna(0).astype("int64"))
-    return Reference(candidates=candidates, regions=regions, votes_recorded=-1)
+    return Reference(candidates=candidates, regions=regions, votes_recorded=None)
 
 
 def status(feed: FeedState, reference_error: str | None, controls: Controls) -> None:
@@ -165,7 +165,7 @@ def kpis(
             "Last update (UTC)", f"{last:%H:%M:%S}", f"{_age(age)} ago", delta_color="off", delta_arrow="off"
         )
     notes = []
-    if reference.votes_recorded >= 0 and not controls.states:
+    if reference.votes_recorded is not None and not controls.states:
         streamed = int(feed.frames["candidate"]["total_votes"].sum())
         gap = reference.votes_recorded - streamed
         notes.append(

@@ -8,6 +8,7 @@ import shutil
 import psycopg
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from election.compacted import latest_values
 from election.config import Settings
 
 
@@ -57,9 +58,7 @@ def read_all(settings: Settings, topic: str) -> list[tuple[str | None, bytes]]:
 
 def latest_by_key(settings: Settings, topic: str) -> dict[str, dict]:
     """What a compacted topic means: the last JSON value per key."""
-    import json
-
-    return {key: json.loads(value) for key, value in read_all(settings, topic) if key is not None}
+    return latest_values(settings.kafka_client_config(), topic)
 
 
 def ensure_schema(settings: Settings) -> None:

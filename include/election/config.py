@@ -108,10 +108,10 @@ class Settings:
 
     election_db: Database
     dashboard_db_user: str
+    dashboard_db_password: str
     # The server's superuser: only Compose's init step uses it, over TCP (the local stack uses its Unix socket).
     db_superuser: str
     db_superuser_password: str
-    dashboard_db_password: str
     airflow_db: Database
 
     kafka_bootstrap: str

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import psycopg
 
 from election.airflow_api import AirflowApi, AirflowError
+from election.compacted import latest_values
 from election.config import Settings, get_settings
-from election.kafka_io import latest_values
 from election.sql import read_sql
 from election.stack.airflow import admin_password
 
@@ -54,15 +54,17 @@ class Demo:
         self.runs.timeline.append((what, elapsed))
         self.say(f"[demo +{elapsed:5.0f}s] {what}")
 
-    def _run(self, dag_id: str, conf: dict | None = None, timeout: float = 900) -> str:
+    def _trigger(self, dag_id: str, conf: dict | None = None, detail: str = "") -> str:
         run_id = self.api.trigger(dag_id, conf)
         self.runs.run_ids[dag_id] = run_id
-        self._mark(f"{dag_id}: triggered ({run_id})")
+        self._mark(f"{dag_id}: triggered ({run_id}){detail}")
+        return run_id
+
+    def _succeeded(self, dag_id: str, run_id: str, timeout: float) -> None:
         state = self.api.wait_for_run(dag_id, run_id, timeout)
         if state != "success":
             raise AirflowError(f"{dag_id} run {run_id} ended {state}; see its task logs in the Airflow UI")
         self._mark(f"{dag_id}: success")
-        return run_id
 
     def prepare(self) -> None:
         """Every DAG parsed and unpaused, except election_seed until the schema run is done: unpaused, it would
@@ -81,7 +83,7 @@ class Demo:
             return bool(exists and conn.execute("SELECT count(*) FROM candidates").fetchone()[0])
 
     def schema_and_seed(self, request: DemoRequest) -> None:
-        self._run("election_schema", timeout=300)
+        self._succeeded("election_schema", self._trigger("election_schema"), timeout=300)
         if self.election_loaded():
             self._mark("election_seed: an election is already loaded, kept (`make clean` for a new one)")
         else:
@@ -90,32 +92,22 @@ class Demo:
                 "num_candidates": request.candidates,
                 "random_seed": request.random_seed,
             }
-            run_id = self.api.trigger("election_seed", conf)
-            self.api.unpause("election_seed")
-            self.runs.run_ids["election_seed"] = run_id
-            self._mark(f"election_seed: triggered ({run_id}), {request.voters:,} voters")
-            if (state := self.api.wait_for_run("election_seed", run_id, 1800)) != "success":
-                raise AirflowError(f"election_seed run {run_id} ended {state}; see its task logs in the Airflow UI")
-            self._mark("election_seed: success")
+            run_id = self._trigger("election_seed", conf, f", {request.voters:,} voters")
+            self.api.unpause("election_seed")  # a manual run of a paused DAG waits for the unpause
+            self._succeeded("election_seed", run_id, timeout=1800)
         self.api.unpause("election_seed")
 
     def start_stream(self) -> str:
-        run_id = self.api.trigger("election_streaming")
-        self.runs.run_ids["election_streaming"] = run_id
-        self._mark(f"election_streaming: triggered ({run_id})")
+        run_id = self._trigger("election_streaming")
         self.api.wait_for_task("election_streaming", run_id, "aggregate_votes", {"running"}, timeout=600)
         self._mark("election_streaming: aggregate_votes is running (the stream stays up)")
         return run_id
 
     def simulate(self, request: DemoRequest) -> str:
         conf = {"turnout": request.turnout, "votes_per_second": request.votes_per_second, "random_seed": 3}
-        run_id = self.api.trigger("election_vote_simulation", conf)
-        self.runs.run_ids["election_vote_simulation"] = run_id
-        self._mark(f"election_vote_simulation: triggered ({run_id}), {request.votes_per_second:g} votes/s")
+        run_id = self._trigger("election_vote_simulation", conf, f", {request.votes_per_second:g} votes/s")
         self._wait_first_result(run_id)
-        if (state := self.api.wait_for_run("election_vote_simulation", run_id, 3600)) != "success":
-            raise AirflowError(f"election_vote_simulation run {run_id} ended {state}; see its task logs")
-        self._mark("election_vote_simulation: success")
+        self._succeeded("election_vote_simulation", run_id, timeout=3600)
         return run_id
 
     def _wait_first_result(self, run_id: str, timeout: float = 600) -> None:
@@ -135,8 +127,11 @@ class Demo:
         deadline = time.monotonic() + timeout
         while True:
             results = self.results()
-            if all(row["streamed"] == row["recorded"] for row in results) or time.monotonic() > deadline:
+            if all(row["streamed"] == row["recorded"] for row in results):
                 self._mark("stream drained: every vote recorded in PostgreSQL is counted")
+                return results
+            if time.monotonic() > deadline:
+                self._mark(f"stream not drained after {timeout:.0f}s: the table shows what it has counted so far")
                 return results
             time.sleep(1)
 

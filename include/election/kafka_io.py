@@ -81,36 +81,3 @@ def produce_all(
     while producer.flush(1.0) > 0 and time.monotonic() < deadline:
         pass
     return report.check()
-
-
-def latest_values(config: dict[str, object], topic: str, timeout: float = 30.0) -> dict[str, dict]:
-    """What a compacted topic says now: the last JSON value of each key (tombstones remove theirs), read to the
-    end of every partition with no consumer group (nothing committed)."""
-    import json
-    import uuid
-
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-
-    consumer = Consumer({**config, "group.id": f"latest-{uuid.uuid4().hex}", "enable.auto.commit": False})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p, end in ends.items() if end > 0])
-        values: dict[str, dict] = {}
-        pending = {p for p, end in ends.items() if end > 0}
-        deadline = time.monotonic() + timeout
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{topic} could not be read to its end within {timeout:.0f}s")
-            for message in consumer.consume(num_messages=10_000, timeout=0.2):
-                if message.error() is None and message.key() is not None:
-                    key = message.key().decode()
-                    if message.value() is None:
-                        values.pop(key, None)
-                    else:
-                        values[key] = json.loads(message.value())
-            positions = consumer.position([TopicPartition(topic, p) for p in pending])
-            pending = {tp.partition for tp in positions if tp.offset < ends[tp.partition]}
-        return values
-    finally:
-        consumer.close()

@@ -12,9 +12,9 @@ import pytest
 from browser import local_only_page, screenshot
 from support import reset_platform, stream_processes
 
+from election.compacted import latest_values
 from election.config import Settings
 from election.demo import DAG_IDS, Demo, DemoRequest, connect, results_table
-from election.kafka_io import latest_values
 from election.stack.airflow import admin_password
 
 pytestmark = pytest.mark.timeout(1500)

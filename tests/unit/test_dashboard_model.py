@@ -11,7 +11,8 @@ from altair.vegalite.v6.schema import load_schema
 from dashboard_fixtures import CANDIDATES, REGIONS, candidate_frame, fixture_feed, state_frame
 
 from dashboard import charts, results
-from dashboard.data import LatestByKey, frame_of
+from dashboard.data import frame_of
+from election.compacted import LatestByKey
 
 
 def _value(total: int) -> bytes:

@@ -26,19 +26,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION registered_voters_move() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE registered_voters_per_state AS r
-    SET registered_voters = r.registered_voters - removed.n
-    FROM (SELECT address_state, count(*) AS n FROM removed_voters GROUP BY address_state) AS removed
-    WHERE r.state_code = removed.address_state;
-    INSERT INTO registered_voters_per_state AS r (state_code, registered_voters)
-    SELECT address_state, count(*) FROM added_voters GROUP BY address_state
-    ON CONFLICT (state_code) DO UPDATE SET registered_voters = r.registered_voters + excluded.registered_voters;
-    RETURN NULL;
-END
-$$;
-
 CREATE OR REPLACE FUNCTION registered_voters_reset() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM registered_voters_per_state;
@@ -50,9 +37,11 @@ CREATE OR REPLACE TRIGGER voters_registered_on_insert AFTER INSERT ON voters
     REFERENCING NEW TABLE AS added_voters FOR EACH STATEMENT EXECUTE FUNCTION registered_voters_add();
 CREATE OR REPLACE TRIGGER voters_registered_on_delete AFTER DELETE ON voters
     REFERENCING OLD TABLE AS removed_voters FOR EACH STATEMENT EXECUTE FUNCTION registered_voters_remove();
-CREATE OR REPLACE TRIGGER voters_registered_on_update AFTER UPDATE ON voters
-    REFERENCING OLD TABLE AS removed_voters NEW TABLE AS added_voters
-    FOR EACH STATEMENT EXECUTE FUNCTION registered_voters_move();
+-- An update (a voter moving state) is a removal of the old rows and an addition of the new ones.
+CREATE OR REPLACE TRIGGER voters_registered_on_update_old AFTER UPDATE ON voters
+    REFERENCING OLD TABLE AS removed_voters FOR EACH STATEMENT EXECUTE FUNCTION registered_voters_remove();
+CREATE OR REPLACE TRIGGER voters_registered_on_update_new AFTER UPDATE ON voters
+    REFERENCING NEW TABLE AS added_voters FOR EACH STATEMENT EXECUTE FUNCTION registered_voters_add();
 CREATE OR REPLACE TRIGGER voters_registered_on_truncate AFTER TRUNCATE ON voters
     FOR EACH STATEMENT EXECUTE FUNCTION registered_voters_reset();
 
