@@ -1,14 +1,14 @@
 """Benchmark of one dashboard refresh, server-side, for an election of 1,000,000 votes.
 
-A scratch election (1,000,000 registered voters in PostgreSQL) and scratch aggregated topics holding what the
-streaming job would have published for 1,000,000 votes cast over 8 hours: every candidate, party, state and
-demographic cell updated once per 30-second batch, one key per candidate and minute (960 batches, ~90,000
-messages before compaction). Then, with the dashboard's own code:
+An election of its own (1,000,000 registered voters in PostgreSQL, every one of them voted) and aggregated topics
+of its own holding what the stream would have published for its 1,000,000 votes cast over 8 hours: every
+candidate, party, state and demographic cell updated once per 30-second batch, one key per candidate and minute
+(960 batches, ~90,000 messages before compaction). Then, with the dashboard's own code:
 
 - the first refresh of a new server (the feed reads every topic from the beginning);
 - a full refresh as the page runs it every interval: a batch of new values read from Kafka, PostgreSQL's
   reference queried (the cache expired), every figure computed and every chart built and serialised to the
-  Vega-Lite spec Streamlit sends. Median and p95 of 30. Issue bar: <= 200 ms (aim 100 ms).
+  Vega-Lite spec Streamlit sends. Median and p95 of 30.
 """
 
 from __future__ import annotations
@@ -16,39 +16,41 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from scratch import scratch, table
-from stream_common import seed_scratch
+from helpers.workspace import table, workspace
 
 from election.config import get_settings
+from election.domain import AGE_BANDS, GENDERS
 from election.kafka_io import produce_all, reliable_producer
-from election.records import AGE_BANDS
-from election.streaming.publish import CandidateLabel, messages
+from election.records import CandidateLabel
+from election.streaming.publish import messages
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the dashboard package, as `streamlit run` has it
 from dashboard import render
 from dashboard.data import AggregateFeed, ReadOnlyDatabase, read_reference
 
-TOPICS = ("candidate", "party", "state", "demographic", "minute", "dead_letter")
-GENDERS = ("female", "male", "nonbinary")
 
-
-def history(space, votes: int, hours: int, batch_seconds: int) -> list:
-    """The messages the job publishes while `votes` votes arrive evenly over `hours` hours."""
+def history(space, election_id: int, votes: int, hours: int, batch_seconds: int) -> list:
+    """The messages the stream publishes while `votes` votes arrive evenly over `hours` hours."""
     with space.connect() as conn:
         candidates = conn.execute(
             "SELECT candidate_id::text, candidate_name, party_name, photo_url FROM candidates JOIN parties "
-            "USING (party_id)"
+            "USING (election_id, party_id) WHERE election_id = %s",
+            (election_id,),
         ).fetchall()
-        registered = dict(conn.execute("SELECT address_state, count(*) FROM voters GROUP BY 1").fetchall())
-    labels = {c: CandidateLabel(name, party, photo) for c, name, party, photo in candidates}
-    topics = {d: space.topic(d) for d in ("candidate", "party", "state", "demographic", "minute", "dead_letter")}
+        registered = dict(
+            conn.execute(
+                "SELECT address_state, count(*) FROM voters WHERE election_id = %s GROUP BY 1", (election_id,)
+            ).fetchall()
+        )
+    labels = {(election_id, c): CandidateLabel(name, party, photo) for c, name, party, photo in candidates}
+    registered_in = {(election_id, state): n for state, n in registered.items()}
+    topics = space.topics.by_dimension()
     rng = random.Random(7)
     weights = [rng.uniform(0.5, 2) for _ in candidates]
     cells = [f"{g}|{band}" for g in GENDERS for band, _, _ in AGE_BANDS]
@@ -63,7 +65,7 @@ def history(space, votes: int, hours: int, batch_seconds: int) -> list:
         minute = at.replace(second=0).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         rows = []
         for (candidate, *_), n in zip(candidates, _split(rng, arrived, weights), strict=True):
-            party = labels[candidate].party
+            party = labels[(election_id, candidate)].party
             for key in (("candidate", candidate), ("party", party), ("minute", f"{candidate}|{minute}")):
                 totals[key] = totals.get(key, 0) + n
         for state, n in zip(states, _split(rng, arrived, [registered[s] for s in states]), strict=True):
@@ -72,8 +74,8 @@ def history(space, votes: int, hours: int, batch_seconds: int) -> list:
             totals[("demographic", cell)] = totals.get(("demographic", cell), 0) + n
         for (dimension, key), total in totals.items():
             if dimension != "minute" or key.endswith(minute):
-                rows.append({"dimension": dimension, "key": key, "total_votes": total})
-        out += messages(rows, registered=registered, candidates=labels, topics=topics, window_seconds=60, updated_at=at)
+                rows.append({"election_id": election_id, "dimension": dimension, "key": key, "total_votes": total})
+        out += messages(rows, registered=registered_in, labels=labels, topics=topics, window_seconds=60, updated_at=at)
     return out
 
 
@@ -85,7 +87,7 @@ def _split(rng: random.Random, n: int, weights: list[float]) -> list[int]:
 
 
 def produce(space, batch: list) -> None:
-    producer = reliable_producer(space.settings.kafka_client_config())
+    producer = reliable_producer(space.settings.kafka_client_config(space.settings.kafka_caster))
     by_topic: dict[str, list] = {}
     for m in batch:
         by_topic.setdefault(m.topic, []).append((m.key, m.value))
@@ -103,49 +105,51 @@ def main() -> None:
     parser.add_argument("--refreshes", type=int, default=30)
     args = parser.parse_args()
     settings = get_settings()
-    with scratch(settings, "dashboard", dict.fromkeys(TOPICS, 1)) as space:
+    with workspace(settings, "dashboard") as space:
         t = time.perf_counter()
-        seed_scratch(space, voters=args.votes, candidates=5)
+        election_id = space.new_election(args.votes, publish=False)
         with space.connect() as conn:  # and every one of them voted: the reconciliation count reads 1M rows
             conn.execute(
-                "INSERT INTO votes (voter_id, candidate_id, voting_time) "
-                "SELECT voter_id, (SELECT min(candidate_id::text)::uuid FROM candidates), now() FROM voters"
+                "INSERT INTO votes (election_id, voter_id, candidate_id, voting_time) "
+                "SELECT election_id, voter_id, (SELECT min(candidate_id::text)::uuid FROM candidates c "
+                "WHERE c.election_id = v.election_id), now() FROM voters v WHERE election_id = %s",
+                (election_id,),
             )
         print(f"seeded {args.votes:,} registered voters and their votes in {time.perf_counter() - t:.1f}s")
-        published = history(space, args.votes, hours=8, batch_seconds=30)
+        published = history(space, election_id, args.votes, hours=8, batch_seconds=30)
         produce(space, published)
         print(f"published {len(published):,} aggregate messages for {args.votes:,} votes")
-        os.environ["PGOPTIONS"] = space.pgoptions  # the dashboard's own reader, on the scratch schema
         feed = AggregateFeed(
-            kafka_config=settings.kafka_client_config(),
-            topics={d: space.topic(d) for d in TOPICS if d != "dead_letter"},
-            dead_letter_topic=space.topic("dead_letter"),
+            kafka_config=settings.kafka_client_config(settings.kafka_dashboard),
+            topics=space.topics.by_dimension(),
+            dead_letter_topic=space.topics.votes_dead_letter,
             min_refresh_seconds=0,
         )
         database = ReadOnlyDatabase(settings)  # as the page holds it: one connection, kept open
-        controls = render.Controls(refresh_seconds=2, paused=False, states=(), parties=())
+        election = render.Election(election_id, "benchmark", "open")
+        controls = render.Controls(refresh_seconds=2, paused=False, election=election, states=(), parties=())
 
         t = time.perf_counter()
         state = feed.refresh()
         while not state.caught_up:
             state = feed.refresh()
         first = time.perf_counter() - t
-        reference = read_reference(database)
-        shown = render.figures(state, reference, controls)
+        reference = read_reference(database, election_id)
+        shown = render.figures(state.for_election(election_id), reference, controls)
         streamed = int(state.frames["candidate"]["total_votes"].sum())
         assert streamed == args.votes, f"the feed shows {streamed:,} votes, expected {args.votes:,}"
         assert reference.registered_voters == args.votes
         print(f"first refresh of a new server: {ms(first)} (read {len(published):,} messages)")
 
         timings: dict[str, list[float]] = {"kafka": [], "postgres": [], "figures": [], "total": []}
-        extra = history(space, 3_000, hours=1, batch_seconds=3600)  # one more batch per refresh
+        extra = history(space, election_id, 3_000, hours=1, batch_seconds=3600)  # one more batch per refresh
         for _ in range(args.refreshes):
             produce(space, extra)
             time.sleep(0.05)
             t0 = time.perf_counter()
-            state = feed.refresh()
+            state = feed.refresh().for_election(election_id)
             t1 = time.perf_counter()
-            reference = read_reference(database)
+            reference = read_reference(database, election_id)
             t2 = time.perf_counter()
             shown = render.figures(state, reference, controls)
             specs = [json.dumps(spec) for spec in shown.charts.values()]  # what Streamlit sends
@@ -169,8 +173,7 @@ def main() -> None:
     ]
     print(table(rows, ("step", "median", "p95")))
     total = statistics.median(timings["total"])
-    verdict = "meets" if total <= 0.2 else "misses"
-    print(f"full refresh for {args.votes:,} votes: median {ms(total)} — {verdict} the 200 ms bar (aim 100 ms)")
+    print(f"full refresh for {args.votes:,} votes: median {ms(total)}")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,24 @@
-"""Benchmark of election_seed: 1,000,000 voters through the DAG's own steps (generate, validate, load, publish).
+"""Benchmark of election_seed: 1,000,000 voters through the DAG's own steps, the whole path a run takes.
 
-Runs against the stack (`make bench`) in a scratch schema and scratch topics, so a loaded election is left
-alone. Prints rows/s per step and in total. The issue's bar: <= 60 s in total on a 2-core machine.
+Inside the clock: generate (Faker pools, Arrow), the generated frames' data-quality suites (Great Expectations,
+import included), the load (a new election, COPY of parties, candidates and voters, then the post-load suites on
+the loaded rows, all in one transaction that commits only if they pass) and the publication of the election's
+candidates and voters, read back from the tables, to Kafka (acks=all, idempotent). Outside: nothing.
+
+Runs on an election and topics of its own (removed afterwards): a user's elections are left alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
-from scratch import scratch, table
+from helpers.workspace import table, workspace
 
 from election.config import get_settings
 from election.kafka_io import reliable_producer
+from election.quality.connection import LendableConnection
 from election.seeding import pipeline
 from election.seeding.staging import SeedRequest
 
@@ -25,47 +27,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--voters", type=int, default=1_000_000)
     parser.add_argument("--candidates", type=int, default=5)
-    parser.add_argument("--post-load", action="store_true", help="also time the post-load validation")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = get_settings()
     request = SeedRequest(args.voters, args.candidates, 2026, settings.election_date)
-    staging = Path(tempfile.mkdtemp(prefix="bench-seed-", dir=settings.state_dir))
     timings: dict[str, float] = {}
-    try:
-        with scratch(settings, "seed", {"voters": settings.voters_partitions, "candidates": 1}) as space:
-            start = time.perf_counter()
-            staged = pipeline.generate_step(request, staging)
-            timings["generate"] = time.perf_counter() - start
+    with workspace(settings, "seed") as space:
+        start = time.perf_counter()
+        staged = pipeline.generate_step(request, space.staging)
+        timings["generate"] = time.perf_counter() - start
 
+        t = time.perf_counter()
+        pipeline.validate_generated_step(staged)
+        timings["checks of the generated frames (GX, incl. import)"] = time.perf_counter() - t
+
+        with LendableConnection.connect(settings.election_db.conninfo()) as conn:
             t = time.perf_counter()
-            pipeline.validate_generated_step(staged)
-            timings["validate (GX, incl. import)"] = time.perf_counter() - t
+            loaded = pipeline.load_step(conn, staged, name="benchmark seed")
+            timings["load + post-load checks (one transaction)"] = time.perf_counter() - t
+        space.elections.append(loaded.election_id)
 
-            with space.connect() as conn:
-                t = time.perf_counter()
-                pipeline.load_step(conn, staged)
-                timings["load (COPY, one transaction)"] = time.perf_counter() - t
-
-                t = time.perf_counter()
-                producer = reliable_producer(settings.kafka_client_config())
-                pipeline.publish_step(conn, producer, staged, space.topic("candidates"), space.topic("voters"))
-                timings["publish (acks=all, idempotent)"] = time.perf_counter() - t
-            total = time.perf_counter() - start
-
-            if args.post_load:
-                with space.connect() as conn:
-                    t = time.perf_counter()
-                    pipeline.validate_loaded_step(conn, space.sqlalchemy_url, request)
-                    timings["post-load validation (not in total)"] = time.perf_counter() - t
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with space.connect() as conn:
+            t = time.perf_counter()
+            producer = reliable_producer(settings.kafka_client_config(settings.kafka_seed))
+            pipeline.publish_step(conn, producer, loaded.election_id, space.topics.candidates, space.topics.voters)
+            timings["publish from the tables (acks=all, idempotent)"] = time.perf_counter() - t
+        total = time.perf_counter() - start
 
     rows = [(step, f"{seconds:.2f}", f"{args.voters / seconds:,.0f}") for step, seconds in timings.items()]
-    rows.append(("TOTAL generate+validate+load+publish", f"{total:.2f}", f"{args.voters / total:,.0f}"))
+    rows.append(("TOTAL: the whole seed path", f"{total:.2f}", f"{args.voters / total:,.0f}"))
     print(f"\nelection_seed benchmark: {args.voters:,} voters, {args.candidates} candidates")
     print(table(rows, ("step", "seconds", "voters/s")))
-    print(f"bar: total <= 60 s -> {'PASS' if total <= 60 else 'FAIL'} ({total:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -1,33 +1,36 @@
 """
 # election_schema
 
-Creates and migrates the schema of the `election` database. **Idempotent**: run it on an existing schema
-and nothing changes; it succeeds again.
+Creates and migrates the schema of the `election` database. **Idempotent**: run it on an up-to-date schema and
+nothing changes; it succeeds again.
 
 | Task | What it does |
 | --- | --- |
-| `migrate_schema` | runs the SQL migrations under `include/election/sql/schema/` in one transaction (common-sql `SQLExecuteQueryOperator`, conn `election_postgres`) |
+| `migrate_schema` | applies, with Alembic, every migration the database lacks (`include/election/migrations/`), each once and recorded in `alembic_version`, all in one transaction |
 | `load_regions` | writes the reference table of regions (50 states + DC) from `include/election/data/us_states.csv` |
-| `grant_dashboard_access` | creates the dashboard's read-only login role (SELECT only), password from the config module |
-| `verify_schema` | checks every migration is recorded, then marks the `election_schema` Asset |
+| `grant_dashboard_access` | creates the dashboard's read-only login role, password from the config module |
+| `verify_schema` | checks the database is at the newest revision, then marks the `election_schema` Asset |
 
-Tables: `regions`, `parties`, `candidates`, `voters`, `votes` (primary key `voter_id`: one vote per voter,
-enforced by the database), `election_registry`, `schema_migrations`.
+Tables: `elections` (one row per election: `open` → `closed` → `certified`), `regions`, and per election
+`parties`, `candidates`, `voters`, `votes` (primary key `(election_id, voter_id)`: one vote per voter and
+election, enforced by the database; a vote for an election that is not open is refused), `vote_outbox`,
+`registered_voters_per_state`, `certified_results`.
 
-`election_seed` is scheduled on the `election_schema` Asset: a successful run here starts it with its default
-parameters. Trigger this DAG from the UI whenever you like.
+**Upgrading** an installation made before elections existed: its one election becomes election 1, every vote
+kept. Nothing is started when this DAG succeeds: create elections with `election_seed`.
 """
 
 from __future__ import annotations
 
-from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+import logging
+
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from election.config import get_settings
 from election.dag_defaults import DEFAULT_ARGS, ELECTION_SCHEMA, START_DATE
-from election.sql import SQL_DIR, schema_files
 
+log = logging.getLogger(__name__)
 settings = get_settings()
 
 
@@ -40,16 +43,19 @@ settings = get_settings()
     default_args=DEFAULT_ARGS,
     doc_md=__doc__,
     tags=["election", "schema", "postgres"],
-    template_searchpath=[str(SQL_DIR)],
 )
 def election_schema() -> None:
-    migrate_schema = SQLExecuteQueryOperator(
-        task_id="migrate_schema",
-        conn_id=settings.postgres_conn_id,
-        sql=schema_files(),
-        autocommit=False,  # every migration file in one transaction: all of them or none
-        do_xcom_push=False,
-    )
+    @task
+    def migrate_schema() -> str:
+        from election.airflow_io import postgres_sqlalchemy_url
+        from election.migrations import upgrade_database
+
+        before, after = upgrade_database(postgres_sqlalchemy_url())
+        if before == after:
+            log.info("schema already at %s: nothing to migrate", after)
+        else:
+            log.info("schema migrated from %s to %s", before or "an empty database", after)
+        return after
 
     @task
     def load_regions() -> int:
@@ -58,7 +64,7 @@ def election_schema() -> None:
 
         with postgres_connection() as conn:
             changed = upsert_regions(conn)
-        print(f"regions: {changed} rows written (0 when the reference table was already up to date)")
+        log.info("regions: %d rows written (0 when the reference table was already up to date)", changed)
         return changed
 
     @task
@@ -71,19 +77,17 @@ def election_schema() -> None:
         return settings.dashboard_db_user
 
     @task(outlets=[ELECTION_SCHEMA])
-    def verify_schema() -> list[str]:
-        from election.airflow_io import postgres_connection
-        from election.schema import applied_migrations, missing_migrations
+    def verify_schema() -> str:
+        from election.airflow_io import postgres_sqlalchemy_url
+        from election.schema import schema_revision
 
-        with postgres_connection() as conn:
-            missing = missing_migrations(conn)
-            applied = applied_migrations(conn)
-        if missing:
-            raise AirflowFailException(f"migrations not applied: {missing}")
-        print(f"schema up to date: {', '.join(applied)}")
-        return applied
+        current, newest = schema_revision(postgres_sqlalchemy_url())
+        if current != newest:
+            raise AirflowFailException(f"schema at revision {current}, expected {newest}")
+        log.info("schema up to date: revision %s", current)
+        return current
 
-    migrate_schema >> load_regions() >> grant_dashboard_access() >> verify_schema()
+    migrate_schema() >> load_regions() >> grant_dashboard_access() >> verify_schema()
 
 
 election_schema()

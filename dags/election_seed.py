@@ -1,34 +1,38 @@
 """
 # election_seed
 
-Seeds the election: parties, one candidate each, and registered voters — generated offline (Faker pools and
-vectorised sampling, deterministic for a given `random_seed`), spread over the states by population,
-checked by Great Expectations before and after the load, then published to Kafka.
+Creates a **new election** on every run: parties, one candidate each, and registered voters — generated
+offline (Faker pools and vectorised sampling, deterministic for a given `random_seed`), spread over the states by
+population, checked by Great Expectations before the load and again, on the loaded rows, **before the load
+commits**, then published to Kafka. The run's result (and its `load` and `publish` logs) gives the new
+`election_id`.
 
 | Task | What it does |
 | --- | --- |
 | `generate` | generates the frames and stages them as Parquet (`ELECTION_SEED_STAGING_DIR`) |
 | `validate_generated` | the expectation suites on the frames: ids unique, age ≥ 18 on election day, gender, state, e-mail, pictures, parties. **A failure loads nothing.** |
-| `load` | one transaction: `COPY` parties, candidates, voters; registers the run |
-| `validate_loaded` | the same suites on the tables, plus row counts and referential integrity |
-| `publish` | candidates → `candidates_topic`, voters → `voters_topic`, keyed by id, every delivery acknowledged |
+| `load` | one transaction: a new open election, `COPY` of its parties, candidates and voters, then the same suites on the loaded rows plus row counts and referential integrity; **commits only if they pass** — an election that fails them is never visible |
+| `publish` | the election's candidates → `candidates_topic`, voters → `voters_topic`, read from the tables just validated, keyed `<election_id>:<id>`, every delivery acknowledged |
 
-**Parameters** (trigger form): `num_voters` (1 … 5,000,000), `num_candidates` (2 … 12), `random_seed`.
+**Parameters** (trigger form): `election_name` (optional; default: size, seed and time), `num_voters`
+(1 … 5,000,000), `num_candidates` (2 … 12), `random_seed` (same seed, same voters and candidates).
 
-**Re-running** with the same parameters is a no-op: nothing is loaded or published twice. A run with other
-parameters than the ones already loaded fails with a message: one election per database.
-
-Scheduled on the `election_schema` Asset; also triggerable on its own.
+**Retries** of the same run are idempotent: the run's election is found again, never created twice.
+Other elections are left as they are: run it as often as you like.
 """
 
 from __future__ import annotations
+
+import logging
 
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from election.config import get_settings
-from election.dag_defaults import DEFAULT_ARGS, ELECTION_SCHEMA, ELECTION_SEED, START_DATE
+from election.dag_defaults import DEFAULT_ARGS, ELECTION_SEED, START_DATE
+from election.domain import MAX_CANDIDATES, MAX_VOTERS, MIN_CANDIDATES
 
+log = logging.getLogger(__name__)
 settings = get_settings()
 
 
@@ -40,16 +44,20 @@ def _staged(value: dict):
 
 @dag(
     dag_id="election_seed",
-    schedule=ELECTION_SCHEMA,
+    schedule=None,
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     doc_md=__doc__,
     tags=["election", "seed", "data-quality", "postgres", "kafka"],
     params={
-        "num_voters": Param(10_000, type="integer", minimum=1, maximum=5_000_000, title="Registered voters"),
-        "num_candidates": Param(3, type="integer", minimum=2, maximum=12, title="Candidates (one per party)"),
+        "election_name": Param(
+            None, type=["null", "string"], maxLength=120, title="Election name (empty: size, seed and time)"
+        ),
+        "num_voters": Param(10_000, type="integer", minimum=1, maximum=MAX_VOTERS, title="Registered voters"),
+        "num_candidates": Param(
+            3, type="integer", minimum=MIN_CANDIDATES, maximum=MAX_CANDIDATES, title="Candidates (one per party)"
+        ),
         "random_seed": Param(2026, type="integer", minimum=0, title="Random seed (same seed, same election)"),
     },
 )
@@ -79,50 +87,48 @@ def election_seed() -> None:
             raise AirflowFailException(str(error)) from None
 
     @task
-    def load(staged: dict) -> dict:
+    def load(staged: dict) -> int:
         from election.airflow_io import postgres_connection
-        from election.seeding.load import SeedConflictError
+        from election.quality.connection import LendableConnection
+        from election.quality.validation import DataQualityError
         from election.seeding.pipeline import load_step
 
+        context = get_current_context()
+        seed = _staged(staged)
+        request = seed.request
+        name = context["params"].get("election_name") or (
+            f"{request.num_voters:,} voters, seed {request.random_seed} "
+            f"({context['dag_run'].run_after:%Y-%m-%d %H:%M} UTC)"
+        )
+        seed_run = f"{context['dag'].dag_id}/{context['run_id']}"
         try:
-            with postgres_connection() as conn:
-                result = load_step(conn, _staged(staged))
-        except SeedConflictError as error:
+            with postgres_connection(connection_class=LendableConnection) as conn:
+                result = load_step(conn, seed, name=name, seed_run=seed_run)
+        except DataQualityError as error:  # rolled back: nothing of this election was ever visible
             raise AirflowFailException(str(error)) from None
-        return {"loaded": result.loaded, "rows": result.rows, "message": result.message}
-
-    @task(retries=0)
-    def validate_loaded(staged: dict) -> list[str]:
-        from election.airflow_io import postgres_connection, postgres_sqlalchemy_url
-        from election.quality.validation import DataQualityError
-        from election.seeding.pipeline import validate_loaded_step
-
-        try:
-            with postgres_connection() as conn:
-                return validate_loaded_step(conn, postgres_sqlalchemy_url(), _staged(staged).request)
-        except DataQualityError as error:
-            raise AirflowFailException(str(error)) from None
+        log.info("election_id=%d (%s)", result.election_id, name)
+        return result.election_id
 
     @task(outlets=[ELECTION_SEED])
-    def publish(staged: dict) -> dict:
+    def publish(staged: dict, election_id: int) -> int:
         from election.airflow_io import kafka_config, postgres_connection
         from election.kafka_io import reliable_producer
         from election.seeding.pipeline import publish_step
         from election.seeding.staging import discard
 
-        seed = _staged(staged)
         with postgres_connection() as conn:
-            result = publish_step(
-                conn, reliable_producer(kafka_config()), seed, settings.topics.candidates, settings.topics.voters
+            publish_step(
+                conn, reliable_producer(kafka_config()), election_id, settings.topics.candidates, settings.topics.voters
             )
-        discard(seed)  # the tables hold the data now; a re-run regenerates the same frames if needed
-        return {"published": result.published, "candidates": result.candidates, "voters": result.voters}
+        discard(_staged(staged))  # the tables hold the data now; a re-run regenerates the same frames if needed
+        get_current_context()["outlet_events"][ELECTION_SEED].extra = {"election_id": election_id}
+        log.info("election_id=%d is ready: trigger election_vote_simulation with it", election_id)
+        return election_id
 
     staged = generate()
-    loaded = load(staged)
-    validate_generated(staged) >> loaded
-    published = publish(staged)
-    loaded >> validate_loaded(staged) >> published
+    election_id = load(staged)
+    validate_generated(staged) >> election_id
+    publish(staged, election_id)
 
 
 election_seed()

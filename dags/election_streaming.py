@@ -1,25 +1,27 @@
 """
 # election_streaming
 
-Runs the **vote aggregation** Spark Structured Streaming job (`spark_jobs/vote_aggregation.py`) with the
-Spark provider's `SparkSubmitOperator` on the `election_spark` connection: `local[*]` in the local stack, a
-`spark://` master in Docker Compose — the same job either way. The Kafka connector comes from `--jars`
-(resolved at install time); nothing is downloaded when the job starts.
+Runs the **vote stream** (`spark_jobs/vote_aggregation.py`) with the Spark provider's `SparkSubmitOperator` on the
+`election_spark` connection: `local[*]` in the local stack, a `spark://` master in Docker Compose — the same job
+either way. The Kafka connector comes from `--jars` (resolved at install time); nothing is downloaded when the
+job starts. **One stream counts every election**: an election seeded while it runs is counted without
+restarting it.
 
 | Task | What it does |
 | --- | --- |
-| `wait_for_candidates` | waits until `election_seed` has loaded the candidates (votes for unknown candidates are dead letters) |
 | `aggregate_votes` | the stream itself: **long-running**, the task runs as long as the stream does |
 
-**What the job writes** (JSON, keyed, the full current value per key; compacted topics):
-`aggregated_votes_per_candidate`, `aggregated_votes_per_party`, `aggregated_turnout_by_location`,
-`aggregated_votes_by_demographics` (gender × age band), `aggregated_votes_over_time` (per candidate, in 1-minute
-event-time windows of each vote's `voting_time`); malformed records go to `votes_dead_letter` with the reason
-and source offset. Each vote counts once per voter (deduplication on `voter_id`, RocksDB state), in one
-aggregation for every output, so the totals equal PostgreSQL and the per-minute series adds up to them.
+**What the job does**, per election: checks every vote against the registry (a registered voter of the
+election, in the state the vote claims, a candidate of the election), counts each voter once, and publishes the
+full current value of every key it changed to the compacted topics `aggregated_votes_per_candidate`,
+`aggregated_votes_per_party`, `aggregated_turnout_by_location`, `aggregated_votes_by_demographics` and
+`aggregated_votes_over_time` (per candidate, in 1-minute event-time windows), keyed `<election_id>:…`. Records
+that do not count go to `votes_dead_letter` with their reason, keyed by their source offset. A heartbeat on
+`election_stream_heartbeat` lists the elections it counts.
 
 **Watching it**: the `aggregate_votes` task log shows one `[progress]` line per micro-batch (input rows,
-rows/s, batch duration, state rows). The Spark UI is on http://localhost:4040 while it runs.
+rows/s, batch duration, state rows) and a line whenever the set of counted elections changes. The Spark UI is on
+http://localhost:4040 while it runs.
 
 **Stopping it**: mark the running `aggregate_votes` task *failed* (or clear it). Airflow kills spark-submit
 and the driver with it. A restart resumes from the checkpoints (`ELECTION_CHECKPOINT_DIR`): no vote lost,
@@ -31,12 +33,10 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.providers.common.sql.sensors.sql import SqlSensor
 from airflow.sdk import dag
 
 from election.config import get_settings
 from election.dag_defaults import DEFAULT_ARGS, START_DATE
-from election.sql import SQL_DIR
 from election.streaming import submit
 
 settings = get_settings()
@@ -51,19 +51,9 @@ settings = get_settings()
     default_args={**DEFAULT_ARGS, "retries": 2, "retry_delay": dt.timedelta(seconds=30)},
     doc_md=__doc__,
     tags=["election", "streaming", "spark", "kafka"],
-    template_searchpath=[str(SQL_DIR)],
 )
 def election_streaming() -> None:
-    wait_for_candidates = SqlSensor(
-        task_id="wait_for_candidates",
-        conn_id=settings.postgres_conn_id,
-        sql="streaming/candidates_loaded.sql",
-        mode="poke",  # not reschedule: apache/airflow#71172 can fail a rescheduled sensor
-        poke_interval=15,
-        timeout=dt.timedelta(hours=1).total_seconds(),
-        retries=0,
-    )
-    aggregate_votes = SparkSubmitOperator(
+    SparkSubmitOperator(
         task_id="aggregate_votes",
         conn_id=settings.spark_conn_id,
         application=str(submit.application(settings)),
@@ -77,7 +67,6 @@ def election_streaming() -> None:
         ),
         max_active_tis_per_dag=1,
     )
-    wait_for_candidates >> aggregate_votes
 
 
 election_streaming()

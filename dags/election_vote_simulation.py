@@ -1,37 +1,43 @@
 """
 # election_vote_simulation
 
-Simulates the vote: every registered voter on `voters_topic` either abstains or votes, for a candidate drawn
-from a seeded distribution with regional preferences. Votes go into PostgreSQL (`votes`: **one vote per voter,
-enforced by the primary key**) and, once committed, to `votes_topic` for the streaming job.
+Simulates the vote of **one election** (`election_id`; empty: the newest open election): every registered voter
+either abstains or votes, for a candidate drawn from a seeded distribution with regional preferences. Votes go
+into PostgreSQL (`votes`: **one vote per voter and election, enforced by the primary key**; refused once the
+election is closed) and, once committed, to `votes_topic` for the streaming job.
 
 | Task | What it does |
 | --- | --- |
-| `wait_for_voters` | deferred on the triggerer (Kafka provider's `AwaitMessageSensor`) until a voter record is on `voters_topic`; times out with *"no voters: run election_seed first"* |
-| `wait_for_stream` | until the streaming job's heartbeat is fresh; times out with *"stream not running: trigger election_streaming"* |
-| `cast_votes` | reads `voters_topic` in its own consumer group and casts the votes, logging votes cast, votes/s and remaining |
+| `resolve_election` | the election to simulate: the one named, or the newest open one; fails if it is not open |
+| `wait_for_voters` | until the election's voters are all published (its `election_seed` run finished); times out with *"no voters: run election_seed first"* |
+| `wait_for_stream` | until the streaming job's heartbeat is fresh and says it counts this election; times out with *"stream not running: trigger election_streaming"* |
+| `cast_votes` | reads the election's voters from `voters_topic` in the election's own consumer group and casts the votes, logging votes cast, votes/s and remaining |
 
-**Parameters** (trigger form): `turnout` (share of registered voters who vote, default 0.7: exactly
-round(N × turnout) vote), `max_votes` (optional cap for this run), `votes_per_second` (0 = as fast as possible;
-e.g. 200 makes the dashboard move visibly), `random_seed`, `candidate_weights` (optional national split, one
-weight per candidate in party order), `regional_variation` (how much states differ, 0 … 2).
+**Parameters** (trigger form): `election_id`, `turnout` (share of registered voters who vote, default 0.7:
+exactly round(N × turnout) vote), `max_votes` (optional cap for this run), `votes_per_second` (0 = as fast as
+possible; e.g. 200 makes the dashboard move visibly), `random_seed`, `candidate_weights` (optional national
+split, one weight per candidate in party order), `regional_variation` (how much states differ, 0 … 2).
 
-**Crash-safe**: each batch of votes and its outbox row are one transaction; the outbox row is deleted only
-after Kafka acknowledged every vote; consumer offsets are committed only then. Killed at any moment and re-run,
-the DAG re-publishes what was recorded but not acknowledged and never records a second vote for anyone. A
-re-run after a complete run is a no-op.
+**Crash-safe**, per election: each batch of votes and its outbox row are one transaction; the outbox row is
+deleted only after Kafka acknowledged every vote; the election's consumer offsets are committed only then.
+Killed at any moment and re-run, the DAG re-publishes what was recorded but not acknowledged and never records a
+second vote for anyone. A re-run for an election already fully voted is a no-op. Simulate elections one after
+the other; the stream counts them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from election.config import get_settings
 from election.dag_defaults import DEFAULT_ARGS, START_DATE
-from election.sensors import StreamLiveSensor, VotersAvailableSensor
+from election.sensors import ElectionPublishedSensor, StreamLiveSensor
 
+log = logging.getLogger(__name__)
 settings = get_settings()
 
 
@@ -40,11 +46,12 @@ settings = get_settings()
     schedule=None,
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=1,  # one caster at a time: batches and offsets are committed in order
+    max_active_runs=1,  # one caster at a time: an election's batches and offsets are committed in order
     default_args=DEFAULT_ARGS,
     doc_md=__doc__,
     tags=["election", "simulation", "kafka", "postgres"],
     params={
+        "election_id": Param(None, type=["null", "integer"], minimum=1, title="Election (empty: the newest open one)"),
         "turnout": Param(0.7, type="number", minimum=0, maximum=1, title="Turnout (share of registered voters)"),
         "max_votes": Param(None, type=["null", "integer"], minimum=0, title="Maximum votes in this run (empty: all)"),
         "votes_per_second": Param(0, type="number", minimum=0, title="Votes per second (0: as fast as possible)"),
@@ -59,12 +66,24 @@ settings = get_settings()
     },
 )
 def election_vote_simulation() -> None:
-    wait_for_voters = VotersAvailableSensor(
+    @task
+    def resolve_election() -> int:
+        from election import elections
+        from election.airflow_io import postgres_connection
+
+        with postgres_connection() as conn:
+            election = elections.resolve(conn, get_current_context()["params"].get("election_id"))
+        if not election.is_open:
+            raise AirflowFailException(f"{election.describe()} accepts no more votes")
+        log.info("simulating %s", election.describe())
+        return election.election_id
+
+    election_id = resolve_election()
+    wait_for_voters = ElectionPublishedSensor(
         task_id="wait_for_voters",
-        kafka_config_id=settings.kafka_conn_id,
-        topics=[settings.topics.voters],
-        commit_offset=False,  # only looks: every run finds the voters again
-        poll_interval=1,
+        election_id=election_id,
+        mode="poke",  # not reschedule: apache/airflow#71172 can fail a rescheduled sensor
+        poke_interval=5,
         timeout=dt.timedelta(minutes=10),
         timeout_message="no voters: run election_seed first",
         retries=0,
@@ -74,6 +93,7 @@ def election_vote_simulation() -> None:
         kafka_conn_id=settings.kafka_conn_id,
         topic=settings.topics.stream_heartbeat,
         max_age=settings.heartbeat_max_age,
+        election_id=election_id,
         # poke, not reschedule: Airflow 3.3 can fail a rescheduled sensor on a late executor event
         # (apache/airflow#71172); the poke is one cheap Kafka read every 5 s.
         mode="poke",
@@ -84,14 +104,14 @@ def election_vote_simulation() -> None:
     )
 
     @task
-    def cast_votes() -> dict:
+    def cast_votes(election_id: int) -> dict:
         from election.airflow_io import kafka_config, postgres_connection
-        from election.kafka_io import reliable_producer
-        from election.voting.caster import CastRequest, VoteCaster, caster_consumer, load_electorate
+        from election.voting.caster import CastRequest, cast_election
 
         params = get_current_context()["params"]
         weights = params.get("candidate_weights")
         request = CastRequest(
+            election_id=election_id,
             turnout=float(params["turnout"]),
             max_votes=params.get("max_votes"),
             votes_per_second=float(params["votes_per_second"]),
@@ -99,22 +119,16 @@ def election_vote_simulation() -> None:
             candidate_weights=tuple(weights) if weights else None,
             regional_variation=float(params["regional_variation"]),
         )
-        consumer = caster_consumer(kafka_config(), settings.vote_caster_group)
-        try:
-            with postgres_connection() as conn:
-                electorate = load_electorate(conn, request)
-            caster = VoteCaster(
-                postgres_connection,
-                consumer,
-                reliable_producer(kafka_config()),
-                voters_topic=settings.topics.voters,
-                votes_topic=settings.topics.votes,
-                request=request,
-            )
-            report = caster.run(electorate)
-        finally:
-            consumer.close()
+        report = cast_election(
+            postgres_connection,
+            kafka_config(),
+            request,
+            voters_topic=settings.topics.voters,
+            votes_topic=settings.topics.votes,
+            group_prefix=settings.vote_caster_group,
+        )
         return {
+            "election_id": election_id,
             "votes_cast": report.votes_cast,
             "votes_per_second": round(report.votes_per_second),
             "bad_messages": report.bad_messages,
@@ -122,7 +136,7 @@ def election_vote_simulation() -> None:
             "republished": report.republished,
         }
 
-    [wait_for_voters, wait_for_stream] >> cast_votes()
+    [wait_for_voters, wait_for_stream] >> cast_votes(election_id)
 
 
 election_vote_simulation()

@@ -1,12 +1,15 @@
 """Where the dashboard's numbers come from, and nothing else.
 
-- **Kafka**: the streaming job's compacted `aggregated_*` topics hold one full current value per key. One
-  long-lived `AggregateFeed` per server process (`st.cache_resource`, shared by every browser session) reads
-  them from the beginning once, then only the new messages at each refresh, keeping the latest value per key.
+- **Kafka**: the streaming job's compacted `aggregated_*` topics hold one full current value per key, for every
+  election (keys `<election_id>:…`, values carrying `election_id`). One long-lived `AggregateFeed` per server
+  process (`st.cache_resource`, shared by every browser session) reads them from the beginning once, then only the
+  new messages at each refresh, keeping the latest value per key; the page shows one election's rows. The dead
+  letters are counted exactly, per election and reason: one key per rejected record on a compacted topic.
   (The original project created a consumer from `earliest` at every refresh and showed whatever had arrived
   within its poll: partial, slow, and a new consumer group per page view.)
-- **PostgreSQL**, through the dashboard's read-only role: candidates, regions with registered voters, and the
-  votes recorded (the reconciliation figure), cached with `st.cache_data` for at most one refresh interval.
+- **PostgreSQL**, through the dashboard's read-only role: the elections, and for the one shown its candidates,
+  regions with registered voters, the votes recorded (the reconciliation figure) and, once certified, the
+  certified results; cached with `st.cache_data` for at most one refresh interval.
 
 Failures never escape as tracebacks: each source raises `SourceUnavailableError` with a sentence for the page, and
 the feed keeps its last good values (shown as stale) while Kafka is down.
@@ -20,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -31,19 +34,20 @@ from confluent_kafka.admin import AdminClient, OffsetSpec, TopicDescription
 
 from election.compacted import LatestByKey
 from election.config import Settings, get_settings
+from election.kafka_io import consumer as kafka_consumer
 from election.sql import read_sql
-
-# The feed's dimensions, named after what they aggregate; `Topics` maps them to topic names.
-DIMENSIONS = ("candidate", "party", "state", "demographic", "minute")
 
 # Columns of each dimension's frame (the fields of the streaming job's messages), so an empty frame has them.
 COLUMNS: dict[str, list[str]] = {
-    "candidate": ["candidate_id", "candidate_name", "party", "photo_url", "total_votes", "updated_at"],
-    "party": ["party", "total_votes", "updated_at"],
-    "state": ["state", "total_votes", "registered_voters", "turnout_pct", "updated_at"],
-    "demographic": ["gender", "age_band", "total_votes", "updated_at"],
-    "minute": ["window_start", "window_end", "candidate_id", "votes", "updated_at"],
+    "candidate": ["election_id", "candidate_id", "candidate_name", "party", "photo_url", "total_votes", "updated_at"],
+    "party": ["election_id", "party", "total_votes", "updated_at"],
+    "state": ["election_id", "state", "total_votes", "registered_voters", "turnout_pct", "updated_at"],
+    "state_candidate": ["election_id", "state", "candidate_id", "total_votes", "updated_at"],
+    "demographic": ["election_id", "gender", "age_band", "total_votes", "updated_at"],
+    "minute": ["election_id", "window_start", "window_end", "candidate_id", "votes", "updated_at"],
 }
+DIMENSIONS = tuple(COLUMNS)
+DEAD_LETTER_COLUMNS = ["election_id", "reason", "records"]
 
 
 class SourceUnavailableError(RuntimeError):
@@ -51,25 +55,22 @@ class SourceUnavailableError(RuntimeError):
 
 
 def dimension_topics(settings: Settings) -> dict[str, str]:
-    topics = settings.topics
-    return {
-        "candidate": topics.votes_per_candidate,
-        "party": topics.votes_per_party,
-        "state": topics.turnout_by_location,
-        "demographic": topics.votes_by_demographics,
-        "minute": topics.votes_over_time,
-    }
+    return settings.topics.by_dimension()
+
+
+def _empty_dead_letters() -> pd.DataFrame:
+    return pd.DataFrame({"election_id": pd.Series(dtype="Int64"), "reason": [], "records": pd.Series(dtype="int64")})
 
 
 @dataclass(frozen=True)
 class FeedState:
-    """What the feed knows after a refresh."""
+    """What the feed knows after a refresh (every election's rows, or one election's: `for_election`)."""
 
     frames: dict[str, pd.DataFrame]
     read_at: dt.datetime | None  # when Kafka last answered
     error: str | None = None  # why the last refresh failed (the frames are then the last good values)
     caught_up: bool = True  # False while a large backlog is still being read
-    dead_letters: int = 0
+    dead_letters: pd.DataFrame = field(default_factory=_empty_dead_letters)  # election_id, reason, records
 
     @property
     def last_update(self) -> pd.Timestamp | None:
@@ -77,9 +78,20 @@ class FeedState:
         stamps = [frame["updated_at"].max() for frame in self.frames.values() if not frame.empty]
         return max(stamps) if stamps else None
 
+    @property
+    def dead_letter_count(self) -> int:
+        return int(self.dead_letters["records"].sum())
+
+    def for_election(self, election_id: int) -> FeedState:
+        """Only the rows of one election."""
+        frames = {d: frame[frame["election_id"] == election_id] for d, frame in self.frames.items()}
+        letters = self.dead_letters[self.dead_letters["election_id"] == election_id]
+        return replace(self, frames=frames, dead_letters=letters)
+
 
 def frame_of(dimension: str, values: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(list(values), columns=COLUMNS[dimension])
+    frame["election_id"] = frame["election_id"].astype("Int64")
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
     if dimension == "minute":
         frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
@@ -98,12 +110,18 @@ class _Partition:
     next_offset: int = 0  # where reading resumes
 
 
+def _dead_letter_fields(value: dict[str, Any]) -> dict[str, Any]:
+    """What the feed keeps of a dead letter: its election and reason (not its payload)."""
+    return {"election_id": value.get("election_id"), "reason": value.get("reason")}
+
+
 @dataclass
 class AggregateFeed:
-    """A consumer that stays assigned to the aggregated topics for the life of the server.
+    """A consumer that stays assigned to the aggregated topics (and the dead letters) for the life of the server.
 
     It has no consumer group membership (partitions are assigned, offsets never committed): every dashboard
-    process reads the full current state, and browser sessions share this one reader through `refresh()`.
+    process reads the full current state, and browser sessions share this one reader through `refresh()`. A topic
+    that does not exist yet is picked up once it does.
     """
 
     kafka_config: dict[str, object]
@@ -115,7 +133,6 @@ class AggregateFeed:
     _consumer: Consumer | None = None
     _admin: AdminClient | None = None
     _partitions: dict[tuple[str, int], _Partition] = field(default_factory=dict)
-    _topic_ids: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _state: FeedState | None = None
     _versions: tuple[int, ...] = ()
@@ -123,20 +140,25 @@ class AggregateFeed:
 
     def __post_init__(self) -> None:
         self.latest = {dimension: LatestByKey() for dimension in self.topics}
+        self.latest[_DEAD_LETTER] = LatestByKey(keep=_dead_letter_fields)
+
+    def _all_topics(self) -> dict[str, str]:
+        return {**self.topics, _DEAD_LETTER: self.dead_letter_topic}
 
     def refresh(self) -> FeedState:
         with self._lock:
             if self._state is not None and time.monotonic() - self._refreshed < self.min_refresh_seconds:
                 return self._state
             try:
-                caught_up, dead_letters = self._read_new()
+                caught_up = self._read_new()
                 error, read_at = None, dt.datetime.now(dt.UTC)
             except KafkaException as exc:
-                caught_up, dead_letters = True, self._state.dead_letters if self._state else 0
+                caught_up = True
                 error = f"Kafka is unreachable at {self.kafka_config.get('bootstrap.servers')}: {_reason(exc)}"
                 read_at = self._state.read_at if self._state else None
             self._refreshed = time.monotonic()
-            self._state = FeedState(self._frames(), read_at, error, caught_up, dead_letters)
+            frames, dead_letters = self._frames()
+            self._state = FeedState(frames, read_at, error, caught_up, dead_letters)
             return self._state
 
     def close(self) -> None:
@@ -148,28 +170,16 @@ class AggregateFeed:
 
     # -- reading ---------------------------------------------------------------------------------------------
 
-    def _read_new(self) -> tuple[bool, int]:
+    def _read_new(self) -> bool:
+        """Read what is new on every topic, for at most `max_read_seconds`; True once caught up."""
         # Metadata and offsets go through an admin client: on the consumer's own connection they would queue
         # behind its long-polling fetch (measured: 0.5 s per request).
         consumer, admin = self._ensure_clients()
-        described = _describe(admin, [*self.topics.values(), self.dead_letter_topic])
-        self._follow_topics(consumer, described)
-        dead_letter_topic = described[self.dead_letter_topic]
-        dead_letters = [
-            TopicPartition(self.dead_letter_topic, p.id)
-            for p in (dead_letter_topic.partitions if dead_letter_topic else [])
-        ]
-        latest = _offsets(admin, [TopicPartition(*ident) for ident in self._partitions] + dead_letters, "latest")
-        earliest = _offsets(admin, dead_letters, "earliest")
-        targets: dict[tuple[str, int], int] = {}
-        for ident, part in self._partitions.items():
-            high = latest[ident]
-            if high < part.next_offset:  # the topic was emptied or re-created: start over
-                self._restart_topic(consumer, part.topic)
-            if high > part.next_offset:
-                targets[ident] = high
+        self._assign_new_partitions(consumer, _describe(admin, list(self._all_topics().values())))
+        latest = _offsets(admin, [TopicPartition(*ident) for ident in self._partitions], "latest")
+        targets = {ident: high for ident, high in latest.items() if high > self._partitions[ident].next_offset}
         deadline = time.monotonic() + self.max_read_seconds
-        dimension_of = {topic: dimension for dimension, topic in self.topics.items()}
+        dimension_of = {topic: dimension for dimension, topic in self._all_topics().items()}
         while targets and time.monotonic() < deadline:
             # consume() waits for its whole timeout unless num_messages arrive: keep it short, loop instead
             for message in consumer.consume(num_messages=10_000, timeout=0.005):
@@ -185,63 +195,49 @@ class AggregateFeed:
                 if position.offset >= 0:  # also past compacted-away offsets and control records
                     self._partitions[(position.topic, position.partition)].next_offset = position.offset
             targets = {i: high for i, high in targets.items() if self._partitions[i].next_offset < high}
-        dead = sum(max(latest[(tp.topic, tp.partition)] - earliest[(tp.topic, tp.partition)], 0) for tp in dead_letters)
-        return not targets, dead
+        return not targets
 
     def _ensure_clients(self) -> tuple[Consumer, AdminClient]:
         if self._admin is None:
             self._admin = AdminClient({**self.kafka_config, **_QUIET})
         if self._consumer is None:
-            self._consumer = Consumer(
-                {
-                    **self.kafka_config,
+            self._consumer = kafka_consumer(
+                self.kafka_config,
+                **{
                     "group.id": f"election-dashboard-{uuid.uuid4().hex}",  # required by the client, never joined
                     "enable.auto.commit": False,
                     "enable.partition.eof": False,
                     **_QUIET,
-                }
+                },
             )
         return self._consumer, self._admin
 
-    def _follow_topics(self, consumer: Consumer, described: dict[str, TopicDescription | None]) -> None:
-        """Assign the partitions of the aggregated topics that exist; start a topic over when it was deleted or
-        re-created (a new topic id: a new election's values, not more of the old ones)."""
+    def _assign_new_partitions(self, consumer: Consumer, described: dict[str, TopicDescription | None]) -> None:
+        """Start reading, from the beginning, every partition not read yet (a topic created since, included)."""
         new: list[TopicPartition] = []
-        for dimension, topic in self.topics.items():
-            description = described[topic]
-            topic_id = str(description.topic_id) if description else None
-            if self._topic_ids.get(topic) != topic_id:
-                held = [ident for ident in self._partitions if ident[0] == topic]
-                if held:
-                    consumer.incremental_unassign([TopicPartition(*ident) for ident in held])
-                    for ident in held:
-                        del self._partitions[ident]
-                self.latest[dimension].clear()
-                self._topic_ids.pop(topic, None)
-            if description is None:
-                continue
-            self._topic_ids[topic] = topic_id
-            for info in description.partitions:
+        for topic, description in described.items():
+            for info in description.partitions if description else []:
                 if (topic, info.id) not in self._partitions:
                     self._partitions[(topic, info.id)] = _Partition(topic, info.id)
                     new.append(TopicPartition(topic, info.id, OFFSET_BEGINNING))
         if new:
             consumer.incremental_assign(new)
 
-    def _restart_topic(self, consumer: Consumer, topic: str) -> None:
-        """The topic was emptied under the same id (e.g. records deleted): read it again from its start."""
-        for ident, part in self._partitions.items():
-            if ident[0] == topic:
-                part.next_offset = 0
-                consumer.seek(TopicPartition(*ident, OFFSET_BEGINNING))
-        self.latest[next(d for d, t in self.topics.items() if t == topic)].clear()
+    def _frames(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        versions = tuple(latest.version for latest in self.latest.values())
+        if self._state is not None and versions == self._versions:
+            return self._state.frames, self._state.dead_letters
+        self._versions = versions
+        frames = {d: frame_of(d, self.latest[d].values()) for d in self.topics}
+        letters = pd.DataFrame(self.latest[_DEAD_LETTER].values(), columns=["election_id", "reason"])
+        if letters.empty:
+            return frames, _empty_dead_letters()
+        counts = letters.groupby(["election_id", "reason"], dropna=False).size().reset_index(name="records")
+        counts["election_id"] = counts["election_id"].astype("Int64")
+        return frames, counts
 
-    def _frames(self) -> dict[str, pd.DataFrame]:
-        versions = tuple(self.latest[d].version for d in self.topics)
-        if self._state is None or versions != self._versions:
-            self._versions = versions
-            return {d: frame_of(d, self.latest[d].values()) for d in self.topics}
-        return self._state.frames
+
+_DEAD_LETTER = "dead_letter"
 
 
 def _describe(admin: AdminClient, topics: list[str]) -> dict[str, TopicDescription | None]:
@@ -276,13 +272,17 @@ def _reason(exc: Exception) -> str:
 # -- PostgreSQL (read-only role) ---------------------------------------------------------------------------------
 
 
+ELECTION_COLUMNS = ["election_id", "name", "status", "created_at", "closed_at", "certified_at"]
+
+
 @dataclass(frozen=True)
 class Reference:
-    """The election as PostgreSQL has it."""
+    """One election as PostgreSQL has it."""
 
     candidates: pd.DataFrame  # candidate_id, candidate_name, party, party_color, photo_url
     regions: pd.DataFrame  # state_code, state_name, tile_row, tile_col, registered_voters
     votes_recorded: int | None  # None: unknown (PostgreSQL is down and this is the fallback)
+    certified: pd.DataFrame | None = None  # candidate_id, total_votes: the certified count (None before)
 
     @property
     def registered_voters(self) -> int:
@@ -329,18 +329,22 @@ def _frame(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None
     return pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description or []])
 
 
-def read_reference(database: ReadOnlyDatabase) -> Reference:
+def read_elections(database: ReadOnlyDatabase) -> pd.DataFrame:
+    """Every election, newest first (ELECTION_COLUMNS)."""
     with database.connection() as conn:
+        return _frame(conn, "dashboard/elections.sql")
+
+
+def read_reference(database: ReadOnlyDatabase, election_id: int) -> Reference:
+    scope = {"election_id": election_id}
+    with database.connection() as conn:
+        certified = _frame(conn, "dashboard/certified.sql", scope)
         return Reference(
-            candidates=_frame(conn, "dashboard/candidates.sql"),
-            regions=_frame(conn, "dashboard/regions.sql"),
-            votes_recorded=int(conn.execute(read_sql("dashboard/votes_recorded.sql")).fetchone()[0]),
+            candidates=_frame(conn, "dashboard/candidates.sql", scope),
+            regions=_frame(conn, "dashboard/regions.sql", scope),
+            votes_recorded=int(conn.execute(read_sql("dashboard/votes_recorded.sql"), scope).fetchone()[0]),
+            certified=None if certified.empty else certified,
         )
-
-
-def read_candidate_votes_in_states(database: ReadOnlyDatabase, states: tuple[str, ...]) -> pd.DataFrame:
-    with database.connection() as conn:
-        return _frame(conn, "dashboard/candidate_votes_in_states.sql", {"states": list(states)})
 
 
 # -- Streamlit caching ---------------------------------------------------------------------------------------------
@@ -351,7 +355,7 @@ def aggregate_feed() -> AggregateFeed:
     """The server's one feed, shared by every browser session."""
     settings = get_settings()
     return AggregateFeed(
-        kafka_config=settings.kafka_client_config(),
+        kafka_config=settings.kafka_client_config(settings.kafka_dashboard),
         topics=dimension_topics(settings),
         dead_letter_topic=settings.topics.votes_dead_letter,
     )
@@ -363,13 +367,14 @@ def read_only_database() -> ReadOnlyDatabase:
     return ReadOnlyDatabase(get_settings())
 
 
-def reference(ttl_seconds: float) -> Reference:
-    """PostgreSQL's view, at most `ttl_seconds` old (the refresh interval)."""
-    return _cached_reference(_ttl_bucket(ttl_seconds))
+def elections(ttl_seconds: float) -> pd.DataFrame:
+    """The elections, at most `ttl_seconds` old."""
+    return _cached_elections(_ttl_bucket(ttl_seconds))
 
 
-def candidate_votes_in_states(states: tuple[str, ...], ttl_seconds: float) -> pd.DataFrame:
-    return _cached_candidate_votes_in_states(states, _ttl_bucket(ttl_seconds))
+def reference(election_id: int, ttl_seconds: float) -> Reference:
+    """PostgreSQL's view of one election, at most `ttl_seconds` old (the refresh interval)."""
+    return _cached_reference(election_id, _ttl_bucket(ttl_seconds))
 
 
 def _ttl_bucket(ttl_seconds: float) -> int:
@@ -378,15 +383,15 @@ def _ttl_bucket(ttl_seconds: float) -> int:
 
 
 @st.cache_data(ttl=dt.timedelta(minutes=1), max_entries=4, show_spinner=False)
-def _cached_reference(bucket: int) -> Reference:
+def _cached_elections(bucket: int) -> pd.DataFrame:
     del bucket  # only a cache key
-    return read_reference(read_only_database())
+    return read_elections(read_only_database())
 
 
 @st.cache_data(ttl=dt.timedelta(minutes=1), max_entries=16, show_spinner=False)
-def _cached_candidate_votes_in_states(states: tuple[str, ...], bucket: int) -> pd.DataFrame:
+def _cached_reference(election_id: int, bucket: int) -> Reference:
     del bucket
-    return read_candidate_votes_in_states(read_only_database(), states)
+    return read_reference(read_only_database(), election_id)
 
 
 @dataclass(frozen=True)
@@ -394,14 +399,10 @@ class Sources:
     """Where the page reads from: the live sources in production, fixtures in the page's tests."""
 
     feed: Callable[[], FeedState]
-    reference: Callable[[float], Reference]  # argument: maximum age in seconds (the refresh interval)
-    candidate_votes_in_states: Callable[[tuple[str, ...], float], pd.DataFrame]
+    elections: Callable[[float], pd.DataFrame]  # argument: maximum age in seconds (the refresh interval)
+    reference: Callable[[int, float], Reference]  # arguments: the election, the maximum age in seconds
 
 
 def live_sources() -> Sources:
     """The page's sources in production: the shared Kafka feed and the cached PostgreSQL reads."""
-    return Sources(
-        feed=lambda: aggregate_feed().refresh(),
-        reference=reference,
-        candidate_votes_in_states=candidate_votes_in_states,
-    )
+    return Sources(feed=lambda: aggregate_feed().refresh(), elections=elections, reference=reference)

@@ -1,7 +1,10 @@
-"""The page: sidebar controls, then the live panels, re-run every refresh interval inside `st.fragment`.
+"""The page: sidebar controls (the election shown, refresh, filters), then the live panels of that election,
+re-run every refresh interval inside `st.fragment`.
 
-Every source may be down: the page then says which and why, shows what it still has (the last values read from
-Kafka, the reference from PostgreSQL), and keeps refreshing, so it recovers by itself when the service is back.
+The election shown is kept in the URL (`?election=<id>`), so a view can be shared; without one, the newest
+election is shown. Every source may be down: the page then says which and why, shows what it still has (the last
+values read from Kafka, the reference from PostgreSQL), and keeps refreshing, so it recovers by itself when the
+service is back.
 """
 
 from __future__ import annotations
@@ -25,8 +28,24 @@ PAGE_SIZE = 15
 class Controls:
     refresh_seconds: int
     paused: bool
+    election: Election | None  # None: there is no election yet
     states: tuple[str, ...]
     parties: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Election:
+    """The election shown, as the selector knows it."""
+
+    election_id: int
+    name: str
+    status: str | None  # None: unknown (PostgreSQL is down)
+    closed_at: object = None
+    certified_at: object = None
+
+    @property
+    def certified(self) -> bool:
+        return self.status == "certified"
 
 
 def main(sources: Sources) -> None:
@@ -36,6 +55,40 @@ def main(sources: Sources) -> None:
     st.fragment(run_every=run_every)(live_panels)(sources, controls)
 
 
+def known_elections(sources: Sources, refresh: int) -> tuple[list[Election], str | None]:
+    """The elections to choose from, newest first: PostgreSQL's, or, while it is down, the ones on the topics."""
+    try:
+        frame = sources.elections(refresh)
+    except SourceUnavailableError as exc:
+        ids = sorted(set(sources.feed().frames["candidate"]["election_id"].dropna().astype(int)), reverse=True)
+        return [Election(e, f"Election {e}", None) for e in ids], str(exc)
+    return [
+        Election(int(row.election_id), str(row.name), str(row.status), row.closed_at, row.certified_at)
+        for row in frame.itertuples()
+    ], None
+
+
+def choose_election(options: list[Election]) -> Election | None:
+    """The selector, kept in step with `?election=<id>` in the URL (default: the newest election)."""
+    if not options:
+        return None
+    ids = [e.election_id for e in options]
+    wanted = st.query_params.get("election")
+    if "election" not in st.session_state or st.session_state["election"] not in ids:
+        requested = int(wanted) if wanted and wanted.isdigit() and int(wanted) in ids else ids[0]
+        st.session_state["election"] = requested
+    by_id = {e.election_id: e for e in options}
+    chosen = st.selectbox(
+        "Election",
+        ids,
+        key="election",
+        format_func=lambda e: results.election_label(e, by_id[e].name, by_id[e].status),
+    )
+    if st.query_params.get("election") != str(chosen):
+        st.query_params["election"] = str(chosen)
+    return by_id[chosen]
+
+
 def sidebar(sources: Sources) -> Controls:
     with st.sidebar:
         st.header("Live updates")
@@ -43,16 +96,20 @@ def sidebar(sources: Sources) -> Controls:
             "Refresh every (seconds)", REFRESH_CHOICES, index=REFRESH_CHOICES.index(DEFAULT_REFRESH), key="refresh"
         )
         paused = st.toggle("Pause", key="paused", help="Stop refreshing; the page keeps the figures it shows.")
+        options, _ = known_elections(sources, refresh)
+        election = choose_election(options)
         st.header("Filters")
         try:
-            reference = sources.reference(refresh)
+            if election is None:
+                raise SourceUnavailableError("no election")
+            reference = sources.reference(election.election_id, refresh)
             state_options = reference.regions["state_code"].tolist()
             party_options = reference.candidates["party"].tolist()
         except SourceUnavailableError:
             state_options, party_options = load_regions()["state_code"].tolist(), []
         states = st.multiselect("States", state_options, key="states", placeholder="All states")
         parties = st.multiselect("Parties", party_options, key="parties", placeholder="All parties")
-    return Controls(refresh, paused, tuple(states), tuple(parties))
+    return Controls(refresh, paused, election, tuple(states), tuple(parties))
 
 
 @dataclass(frozen=True)
@@ -67,12 +124,16 @@ class Figures:
     charts: dict[str, charts.Spec]
 
 
-def figures(
-    feed: FeedState, reference: Reference, controls: Controls, candidate_votes: pd.DataFrame | None = None
-) -> Figures:
-    """The page's figures and charts. `candidate_votes` replaces the stream's per-candidate totals when a state
-    filter is on (the split within states comes from PostgreSQL)."""
-    aggregated = feed.frames["candidate"] if candidate_votes is None else candidate_votes
+def figures(feed: FeedState, reference: Reference, controls: Controls) -> Figures:
+    """The page's figures and charts, for one election's feed. With a state filter on, the per-candidate totals are
+    those within the states (the stream's per-state-and-candidate totals); once the election is certified, its
+    certified count."""
+    if controls.states:
+        aggregated = results.votes_in_states(feed.frames["state_candidate"], controls.states)
+    elif reference.certified is not None:
+        aggregated = reference.certified
+    else:
+        aggregated = feed.frames["candidate"]
     candidates = results.candidate_results(reference.candidates, aggregated, controls.parties)
     states = results.state_results(reference.regions, feed.frames["state"], controls.states)
     series = results.votes_over_time(feed.frames["minute"], candidates)
@@ -91,25 +152,28 @@ def figures(
 
 
 def live_panels(sources: Sources, controls: Controls) -> None:
-    feed = sources.feed()
+    election = controls.election
+    if election is None:
+        every_feed = sources.feed()
+        status(every_feed, None, controls)
+        st.info("No election yet: trigger **election_schema**, then **election_seed** in Airflow.")
+        return
+    # the status moves while the page is open (closed, certified): read it again at every refresh
+    fresh = {e.election_id: e for e in known_elections(sources, controls.refresh_seconds)[0]}
+    election = fresh.get(election.election_id, election)
+    feed = sources.feed().for_election(election.election_id)
     try:
-        reference, reference_error = sources.reference(controls.refresh_seconds), None
+        reference, reference_error = sources.reference(election.election_id, controls.refresh_seconds), None
     except SourceUnavailableError as exc:
         reference, reference_error = fallback_reference(feed), str(exc)
 
     status(feed, reference_error, controls)
+    election_header(election, reference)
     if reference.candidates.empty and not feed.frames["candidate"].size:
-        st.info("No election yet: trigger **election_schema** and **election_seed** in Airflow.")
+        st.info("This election has no candidates to show yet.")
         return
 
-    candidate_votes = None
-    if controls.states:
-        try:
-            candidate_votes = sources.candidate_votes_in_states(controls.states, controls.refresh_seconds)
-        except SourceUnavailableError as exc:
-            st.warning(f"The split by candidate within the selected states needs PostgreSQL. {exc}")
-            candidate_votes = feed.frames["candidate"].iloc[0:0]
-    shown = figures(feed, reference, controls, candidate_votes)
+    shown = figures(feed, reference, controls)
 
     kpis(feed, reference, shown.candidates, shown.states, controls)
     if shown.candidates["total_votes"].sum() == 0:
@@ -130,7 +194,19 @@ def fallback_reference(feed: FeedState) -> Reference:
     regions = load_regions()[["state_code", "state_name", "tile_row", "tile_col"]]
     registered = feed.frames["state"].set_index("state")["registered_voters"]
     regions = regions.assign(registered_voters=regions["state_code"].map(registered).fillna(0).astype("int64"))
-    return Reference(candidates=candidates, regions=regions, votes_recorded=None)
+    return Reference(candidates=candidates, regions=regions, votes_recorded=None, certified=None)
+
+
+def election_header(election: Election, reference: Reference) -> None:
+    """Which election this is and where it stands: counting, closed, or certified (with when)."""
+    state = (
+        "status unknown"
+        if election.status is None
+        else results.status_line(election.status, election.closed_at, election.certified_at)
+    )
+    figures_are = "certified results" if reference.certified is not None else "unofficial results"
+    with st.container(key="election-status"):
+        st.markdown(f"**{election.name}** · election #{election.election_id} · **{state}** · {figures_are}")
 
 
 def status(feed: FeedState, reference_error: str | None, controls: Controls) -> None:
@@ -147,7 +223,12 @@ def status(feed: FeedState, reference_error: str | None, controls: Controls) -> 
 def kpis(
     feed: FeedState, reference: Reference, candidates: pd.DataFrame, states: pd.DataFrame, controls: Controls
 ) -> None:
-    votes = int(states["total_votes"].sum()) if controls.states else int(feed.frames["candidate"]["total_votes"].sum())
+    if controls.states:
+        votes = int(states["total_votes"].sum())
+    elif reference.certified is not None:
+        votes = int(reference.certified["total_votes"].sum())
+    else:
+        votes = int(feed.frames["candidate"]["total_votes"].sum())
     registered = int(states["registered_voters"].sum())
     turnout = results.turnout_pct(votes, registered)
     scope = f" ({', '.join(controls.states)})" if controls.states else ""
@@ -172,11 +253,11 @@ def kpis(
             f"PostgreSQL has recorded {reference.votes_recorded:,} votes"
             + (" — the stream is in step." if gap == 0 else f" — {gap:,} not yet aggregated by the stream.")
         )
-    if feed.dead_letters:
-        notes.append(f"{feed.dead_letters:,} malformed votes set aside on the dead-letter topic.")
-    unknown = results.unknown_candidates(reference.candidates, feed.frames["candidate"])
-    if unknown:
-        notes.append(f"{unknown} aggregated candidates are unknown to PostgreSQL (left by an earlier election).")
+    if feed.dead_letter_count:
+        reasons = ", ".join(
+            f"{row.reason} {row.records:,}" for row in feed.dead_letters.sort_values("reason").itertuples()
+        )
+        notes.append(f"{feed.dead_letter_count:,} records rejected to the dead-letter topic ({reasons}).")
     if notes:
         st.caption(" ".join(notes))
 

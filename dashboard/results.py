@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from election.records import AGE_BANDS, UNKNOWN
+from election.domain import AGE_BAND_ORDER, UNKNOWN
 
 NEUTRAL_COLOR = "#8c8c8c"
 RESULT_COLUMNS = ["candidate_id", "candidate_name", "party", "party_color", "photo_url", "total_votes", "share_pct"]
 STATE_COLUMNS = ["state_code", "state_name", "tile_row", "tile_col", "total_votes", "registered_voters", "turnout_pct"]
-AGE_BAND_ORDER = [label for label, _, _ in AGE_BANDS] + [UNKNOWN]
+AGE_BANDS_SHOWN = [*AGE_BAND_ORDER, UNKNOWN]
+STATUS_TEXT = {"open": "counting", "closed": "closed: counting the last votes", "certified": "certified"}
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,27 @@ def candidate_results(
     )
 
 
-def unknown_candidates(candidates: pd.DataFrame, aggregated: pd.DataFrame) -> int:
-    """Aggregated candidates PostgreSQL does not know (left on the topic by an earlier election)."""
-    if aggregated.empty:
-        return 0
-    return int((~aggregated["candidate_id"].isin(candidates["candidate_id"])).sum())
+def votes_in_states(per_state_candidate: pd.DataFrame, states: tuple[str, ...]) -> pd.DataFrame:
+    """Votes per candidate among the voters of the given states (candidate_id, total_votes)."""
+    chosen = per_state_candidate[per_state_candidate["state"].isin(states)]
+    totals = chosen.groupby("candidate_id", as_index=False)["total_votes"].sum()
+    return totals.astype({"total_votes": "int64"})
+
+
+def status_line(status: str, closed_at: object = None, certified_at: object = None) -> str:
+    """How an election's status reads on the page: "counting", "closed …", "certified at …"."""
+    text = STATUS_TEXT.get(status, status)
+    if status == "certified" and certified_at is not None and not pd.isna(certified_at):
+        text += f" at {pd.Timestamp(certified_at).tz_convert('UTC'):%Y-%m-%d %H:%M} UTC"
+    elif status == "closed" and closed_at is not None and not pd.isna(closed_at):
+        text = f"closed at {pd.Timestamp(closed_at).tz_convert('UTC'):%Y-%m-%d %H:%M} UTC: counting the last votes"
+    return text
+
+
+def election_label(election_id: int, name: str | None, status: str | None) -> str:
+    """An election as the selector lists it."""
+    name = name or f"Election {election_id}"
+    return f"#{election_id} · {name}" + (f" ({status})" if status else "")
 
 
 def leader(results: pd.DataFrame) -> Leader | None:
@@ -126,5 +143,5 @@ def demographics(cells: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["gender", "age_band", "total_votes", "share_pct"])
     table = cells[["gender", "age_band", "total_votes"]].copy()
     table["share_pct"] = _share(table["total_votes"])
-    table["age_band"] = pd.Categorical(table["age_band"], categories=AGE_BAND_ORDER, ordered=True)
+    table["age_band"] = pd.Categorical(table["age_band"], categories=AGE_BANDS_SHOWN, ordered=True)
     return table.sort_values(["age_band", "gender"]).reset_index(drop=True)

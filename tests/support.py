@@ -1,29 +1,172 @@
-"""Helpers for the integration tests: resetting the election's data, reading what a run produced."""
+"""Helpers for the integration tests: elections of their own, topics of their own, reading what a run produced.
+
+Tests never change what they did not create: every election they need is created here (and removed at the end of
+the session by the integration conftest), and a test that runs its own streaming job does so on topics of its own
+(`scratch_topics`), never on the platform's.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import shutil
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
 
 import psycopg
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
+from election import elections
 from election.compacted import latest_values
-from election.config import Settings
+from election.config import Settings, Topics
+from election.kafka_io import consumer as kafka_consumer
+from election.kafka_io import reliable_producer
+from election.kafka_topics import topic_specs
+
+# Every election this test session created, removed when it ends (tests/integration/conftest.py).
+CREATED: list[int] = []
 
 
-def reset_election_data(settings: Settings) -> None:
-    """Empty the election's tables (the schema stays) and the seed's staging folder."""
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        exists = conn.execute("SELECT to_regclass('election_registry')").fetchone()[0]
-        if exists:
-            conn.execute("TRUNCATE votes, voters, candidates, parties, election_registry CASCADE")
-    shutil.rmtree(settings.seed_staging_dir, ignore_errors=True)
+def connect(settings: Settings, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(settings.election_db.conninfo(), **kwargs)
+
+
+def new_election(
+    settings: Settings,
+    voters: int,
+    candidates: int,
+    random_seed: int = 1,
+    *,
+    name: str | None = None,
+    staging: Path | None = None,
+) -> int:
+    """A new election, loaded (and checked) through the seed's own steps but not published; its id."""
+    from election.quality.connection import LendableConnection
+    from election.seeding.pipeline import generate_step, load_step
+    from election.seeding.staging import SeedRequest
+
+    request = SeedRequest(voters, candidates, random_seed, settings.election_date)
+    staged = generate_step(request, staging or settings.seed_staging_dir)
+    with LendableConnection.connect(settings.election_db.conninfo()) as conn:
+        result = load_step(conn, staged, name=name or f"test {uuid.uuid4().hex[:6]} ({voters} voters)")
+    CREATED.append(result.election_id)
+    return result.election_id
+
+
+def publish(settings: Settings, election_id: int, topics: Topics | None = None) -> None:
+    """Publish an election's candidates and voters (to the platform's topics, or to `topics`)."""
+    from election.seeding.publish import publish_election
+
+    topics = topics or settings.topics
+    with connect(settings) as conn:
+        publish_election(
+            conn,
+            reliable_producer(settings.kafka_client_config(settings.kafka_seed)),
+            election_id,
+            candidates_topic=topics.candidates,
+            voters_topic=topics.voters,
+        )
+
+
+def new_published_election(settings: Settings, voters: int, candidates: int, random_seed: int = 1, **kwargs) -> int:
+    election_id = new_election(settings, voters, candidates, random_seed, **kwargs)
+    publish(settings, election_id)
+    return election_id
+
+
+def delete_elections(settings: Settings, ids: Iterable[int]) -> None:
+    with connect(settings) as conn:
+        for election_id in ids:
+            elections.delete(conn, election_id)
+
+
+def close_election(settings: Settings, election_id: int) -> None:
+    with connect(settings) as conn:
+        elections.close(conn, election_id)
+
+
+def cast(settings: Settings, election_id: int, topics: Topics | None = None, **request):
+    """The election's votes cast through the DAG's caster (its own consumer group); the report."""
+    from election.voting.caster import CastRequest, cast_election
+
+    topics = topics or settings.topics
+    return cast_election(
+        lambda: connect(settings),
+        settings.kafka_client_config(settings.kafka_caster),
+        CastRequest(election_id=election_id, **request),
+        voters_topic=topics.voters,
+        votes_topic=topics.votes,
+        group_prefix=f"test-caster-{uuid.uuid4().hex[:8]}",
+    )
+
+
+def votes_in_postgres(settings: Settings, election_id: int) -> dict[str, str]:
+    """voter -> candidate of the election's recorded votes."""
+    with connect(settings) as conn:
+        rows = conn.execute(
+            "SELECT voter_id::text, candidate_id::text FROM votes WHERE election_id = %s", (election_id,)
+        ).fetchall()
+    return dict(rows)
+
+
+def per_candidate_in_postgres(settings: Settings, election_id: int) -> dict[str, int]:
+    with connect(settings) as conn:
+        rows = conn.execute(
+            "SELECT candidate_id::text, count(*) FROM votes WHERE election_id = %s GROUP BY 1", (election_id,)
+        ).fetchall()
+    return {candidate: int(n) for candidate, n in rows}
+
+
+# -- Kafka ------------------------------------------------------------------------------------------------------
+
+
+def admin(settings: Settings) -> AdminClient:
+    return AdminClient(settings.kafka_client_config())
+
+
+def create_topics(settings: Settings, partitions: dict[str, int], config: dict[str, dict] | None = None) -> None:
+    client = admin(settings)  # kept alive until every future is resolved
+    futures = client.create_topics(
+        [NewTopic(name, n, 1, config=(config or {}).get(name, {})) for name, n in partitions.items()]
+    )
+    for future in futures.values():
+        future.result(30)
+
+    # until every partition has a leader: a client asking for offsets before that is told "not leader"
+    def led(name: str, count: int) -> bool:
+        found = client.list_topics(name, timeout=10).topics[name].partitions
+        return len(found) == count and all(p.leader >= 0 and p.error is None for p in found.values())
+
+    wait_for(lambda: all(led(name, n) for name, n in partitions.items()), 30, "the new topics' leaders", 0.2)
+
+
+def delete_topics(settings: Settings, names: list[str]) -> None:
+    client = admin(settings)
+    existing = [name for name in names if name in client.list_topics(timeout=10).topics]
+    for future in client.delete_topics(existing).values() if existing else []:
+        with contextlib.suppress(KafkaException):  # already gone is fine when cleaning up
+            future.result(30)
+
+
+@contextlib.contextmanager
+def scratch_topics(settings: Settings, label: str):
+    """Every platform topic under a prefix of its own (as `make up` creates them), deleted afterwards: a streaming
+    job or caster run on these never touches the platform's topics."""
+    prefix = f"test_{label}_{uuid.uuid4().hex[:8]}_"
+    topics = settings.topics.prefixed(prefix)
+    specs = topic_specs(settings, topics)
+    create_topics(settings, {s.name: s.partitions for s in specs}, {s.name: s.config for s in specs})
+    try:
+        yield prefix, topics
+    finally:
+        delete_topics(settings, [s.name for s in specs])
 
 
 def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """The next offset of each partition: where messages produced from now on will start."""
-    consumer = Consumer(settings.kafka_client_config(**{"group.id": "watermarks"}))
+    consumer = kafka_consumer(settings.kafka_client_config(), **{"group.id": "watermarks"})
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
@@ -33,7 +176,7 @@ def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
 
 def read_since(settings: Settings, topic: str, offsets: dict[int, int]) -> list[tuple[str, bytes]]:
     """Every (key, value) produced to `topic` after `offsets` (from end_offsets), up to the current end."""
-    consumer = Consumer(settings.kafka_client_config(**{"group.id": "read-since", "enable.auto.commit": False}))
+    consumer = kafka_consumer(settings.kafka_client_config(), **{"group.id": "read-since", "enable.auto.commit": False})
     end = end_offsets(settings, topic)
     consumer.assign([TopicPartition(topic, p, offset) for p, offset in offsets.items() if end[p] > offset])
     remaining = sum(end[p] - offset for p, offset in offsets.items())
@@ -56,88 +199,30 @@ def read_all(settings: Settings, topic: str) -> list[tuple[str | None, bytes]]:
     return read_since(settings, topic, {p: 0 for p in end_offsets(settings, topic)})
 
 
-def latest_by_key(settings: Settings, topic: str) -> dict[str, dict]:
-    """What a compacted topic means: the last JSON value per key."""
-    return latest_values(settings.kafka_client_config(), topic)
+def latest_by_key(settings: Settings, topic: str, election_id: int | None = None) -> dict[str, dict]:
+    """What a compacted topic means: the last JSON value per key (of one election's keys, when given)."""
+    values = latest_values(settings.kafka_client_config(), topic)
+    if election_id is None:
+        return values
+    return {key: value for key, value in values.items() if key.startswith(f"{election_id}:")}
 
 
-def ensure_schema(settings: Settings) -> None:
-    """The schema, the regions and the dashboard's role, as election_schema makes them (idempotent)."""
-    from election.schema import grant_read_only, upsert_regions
-    from election.sql import SQL_DIR, schema_files
-
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        with conn.transaction():
-            for name in schema_files():
-                conn.execute((SQL_DIR / name).read_text())
-        upsert_regions(conn)
-        grant_read_only(conn, settings.dashboard_db_user, settings.dashboard_db_password)
+def wait_for(check, timeout: float, what: str, interval: float = 1.0):
+    """Poll until `check()` returns something truthy; that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f}s"
+        time.sleep(interval)
 
 
-def seed_election(settings: Settings, voters: int, candidates: int, random_seed: int = 1) -> None:
-    """An empty election database, then a seeded one (no Kafka publishing), through the seed's own steps."""
-    from election.seeding.pipeline import generate_step, load_step
-    from election.seeding.staging import SeedRequest
-
-    ensure_schema(settings)
-    reset_election_data(settings)
-    staged = generate_step(
-        SeedRequest(voters, candidates, random_seed, settings.election_date), settings.seed_staging_dir
-    )
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        load_step(conn, staged)
-
-
-def create_topics(settings: Settings, partitions: dict[str, int]) -> None:
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient(settings.kafka_client_config())
-    futures = admin.create_topics([NewTopic(name, n, 1) for name, n in partitions.items()])
-    for future in futures.values():
-        future.result(30)
-
-
-def delete_topics(settings: Settings, names: list[str]) -> None:
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient(settings.kafka_client_config())
-    for future in admin.delete_topics(names).values():
-        with contextlib.suppress(KafkaException):  # already gone is fine when cleaning up
-            future.result(30)
-
-
-def reset_streaming_state(settings: Settings) -> None:
-    """Empty every topic the stream reads or writes (delete, then re-create) and delete its checkpoints."""
-    from election.kafka_topics import topic_specs
-
-    keep = {settings.topics.voters, settings.topics.candidates}
-    _recreate_topics(settings, [spec.name for spec in topic_specs(settings) if spec.name not in keep])
-    shutil.rmtree(settings.checkpoint_dir, ignore_errors=True)
-
-
-def _recreate_topics(settings: Settings, names: list[str]) -> None:
-    import time
-
-    from confluent_kafka.admin import AdminClient
-
-    from election.kafka_topics import ensure_topics
-
-    delete_topics(settings, names)
-    admin = AdminClient(settings.kafka_client_config())
-    deadline = time.monotonic() + 60
-    while set(names) & set(admin.list_topics(timeout=10).topics) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    for _ in range(30):
-        try:
-            ensure_topics(settings)
-            return
-        except KafkaException:  # "marked for deletion" for a moment after the delete
-            time.sleep(1)
-    ensure_topics(settings)
+# -- the local stack --------------------------------------------------------------------------------------------
 
 
 def stream_processes() -> list:
-    """Processes of the vote aggregation job (spark-submit's JVM and the Python driver)."""
+    """Processes of the vote stream (spark-submit's JVM and the Python driver)."""
     import psutil
 
     found = []
@@ -151,41 +236,10 @@ def stream_processes() -> list:
 
 
 def airflow_api(settings: Settings):
-    from election.airflow_api import AirflowApi
-    from election.stack.airflow import admin_password
+    from election.demo import connect as connect_api
 
-    return AirflowApi(settings.airflow_url, settings.airflow_admin_user, admin_password(settings))
-
-
-def seed_and_publish(settings: Settings, voters: int, candidates: int, random_seed: int, voters_topic: str) -> None:
-    """An empty election database, then a seeded one whose voters are published to `voters_topic`."""
-    from election.kafka_io import reliable_producer
-    from election.seeding.pipeline import generate_step, load_step
-    from election.seeding.publish import publish_seed
-    from election.seeding.staging import SeedRequest
-
-    ensure_schema(settings)
-    reset_election_data(settings)
-    request = SeedRequest(voters, candidates, random_seed, settings.election_date)
-    staged = generate_step(request, settings.seed_staging_dir)
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        load_step(conn, staged)
-        producer = reliable_producer(settings.kafka_client_config())
-        publish_seed(conn, producer, staged, candidates_topic=settings.topics.candidates, voters_topic=voters_topic)
+    return connect_api(settings)
 
 
-def reset_platform(settings: Settings) -> None:
-    """A clean slate for a whole election: empty tables, every topic re-created empty, no checkpoint, and no
-    committed offsets for the vote caster."""
-    from confluent_kafka.admin import AdminClient
-
-    from election.kafka_topics import topic_specs
-
-    ensure_schema(settings)
-    reset_election_data(settings)
-    admin = AdminClient(settings.kafka_client_config())
-    with contextlib.suppress(KafkaException):
-        for future in admin.delete_consumer_groups([settings.vote_caster_group]).values():
-            future.result(30)
-    _recreate_topics(settings, [spec.name for spec in topic_specs(settings)])
-    shutil.rmtree(settings.checkpoint_dir, ignore_errors=True)
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -6,6 +6,7 @@ everything else goes through the generated client.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +16,7 @@ import httpx
 from airflow_client.client.api.dag_api import DAGApi
 from airflow_client.client.api.dag_run_api import DagRunApi
 from airflow_client.client.api.task_instance_api import TaskInstanceApi
+from airflow_client.client.api.x_com_api import XComApi
 from airflow_client.client.models.dag_patch_body import DAGPatchBody
 from airflow_client.client.models.dag_run_mutable_states import DagRunMutableStates
 from airflow_client.client.models.dag_run_patch_body import DAGRunPatchBody
@@ -39,6 +41,7 @@ class AirflowApi:
         self.dags = DAGApi(self.client)
         self.runs = DagRunApi(self.client)
         self.tasks = TaskInstanceApi(self.client)
+        self.xcoms = XComApi(self.client)
 
     def dag_ids(self) -> list[str]:
         return sorted(dag.dag_id for dag in self.dags.get_dags(limit=100).dags)
@@ -71,6 +74,23 @@ class AirflowApi:
                 dag_id, run.dag_run_id, DAGRunPatchBody(state=DagRunMutableStates.FAILED, note=note)
             )
         return [run.dag_run_id for run in unfinished]
+
+    def running_runs(self, dag_id: str) -> list[str]:
+        """The DAG's runs that are queued or running now."""
+        runs = self.runs.get_dag_runs(dag_id, state=["queued", "running"], limit=100).dag_runs
+        return [run.dag_run_id for run in runs]
+
+    def run_states_since(self, since: dt.datetime) -> dict[tuple[str, str], str]:
+        """Every DAG run of the whole stack that started after `since`: (dag_id, run_id) -> state."""
+        found = {}
+        for dag_id in self.dag_ids():
+            for run in self.runs.get_dag_runs(dag_id, run_after_gte=since, limit=1000).dag_runs:
+                found[(dag_id, run.dag_run_id)] = str(run.state.value)
+        return found
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        """What a task returned (its XCom), as the UI's XCom tab shows it."""
+        return self.xcoms.get_xcom_entry(dag_id, task_id, run_id, key, deserialize=True).actual_instance.value
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self.runs.get_dag_run(dag_id, run_id).state.value)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+from election.kafka_io import consumer as kafka_consumer
 
 
 class LatestByKey:
@@ -22,8 +25,10 @@ class LatestByKey:
     message never replaces a newer one; a tombstone (no value) removes its key.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        """`keep`: what to hold of each value (all of it by default), for topics whose values are big."""
         self._entries: dict[str, tuple[int, int, dict[str, Any] | None]] = {}  # key -> (partition, offset, value)
+        self._keep = keep
         self.version = 0  # bumped on every change, so frames are rebuilt only when something changed
         self.rejected = 0
 
@@ -40,6 +45,8 @@ class LatestByKey:
             if not isinstance(decoded, dict):
                 self.rejected += 1
                 return
+            if self._keep is not None:
+                decoded = self._keep(decoded)
         self._entries[key] = (partition, offset, decoded)
         self.version += 1
 
@@ -61,7 +68,7 @@ class LatestByKey:
 def latest_values(config: dict[str, object], topic: str, timeout: float = 30.0) -> dict[str, dict[str, Any]]:
     """What a compacted topic says now: the last JSON value of each key, read to the end of every partition with
     no consumer group (nothing committed)."""
-    consumer = Consumer({**config, "group.id": f"latest-{uuid.uuid4().hex}", "enable.auto.commit": False})
+    consumer = kafka_consumer(config, **{"group.id": f"latest-{uuid.uuid4().hex}", "enable.auto.commit": False})
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}

@@ -4,8 +4,12 @@ Every host, port, database, user, password, topic name and Airflow conn id comes
 variable, with the local-stack default used when nothing is set (12-factor). `.env.example` documents each
 variable. No other module holds a credential or builds a DSN: they ask this module.
 
-Reading the environment is all this module does; it never connects to anything, so DAG files may import it
-at parse time.
+Passwords have no default. The local stack generates its own on the first `make up` and keeps them in
+`<ELECTION_STATE_DIR>/credentials.env` (`ELECTION_CREDENTIALS_FILE`): shell-safe `KEY=value` lines with the
+variable names of `.env.example`, read here beneath the environment (a variable that is set wins).
+
+Reading the environment (and that file) is all this module does; it never connects to anything, so DAG files may
+import it at parse time.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -24,9 +28,42 @@ from psycopg.conninfo import make_conninfo
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """`KEY=value` lines (optionally quoted values; `#` comments) as a dict; empty when the file is missing."""
+    values: dict[str, str] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return values
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip()] = _unquote(value)
+    return values
+
+
+_FILE_VALUES: dict[str, str] = {}
+
+
+def _unquote(value: str) -> str:
+    """`'1 second'` -> `1 second`: a value quoted for the shell (`.env` is shell-safe) and read by make, which keeps
+    the quotes, means the same."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
 def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
+    value = _unquote(os.environ.get(name, "")) or _FILE_VALUES.get(name, "")
     return value or default
+
+
+def _secret(name: str) -> str:
+    """A password: from the environment or the generated credentials file; empty when neither has it."""
+    return _env(name, "")
 
 
 def _env_path(name: str, default: Path, base: Path) -> Path:
@@ -76,6 +113,14 @@ class Database:
 
 
 @dataclass(frozen=True)
+class KafkaPrincipal:
+    """Who a Kafka client authenticates as (SASL/SCRAM); no name: the listener takes no authentication."""
+
+    username: str | None
+    password: str | None
+
+
+@dataclass(frozen=True)
 class Topics:
     """Kafka topic names (the original project's names are kept)."""
 
@@ -87,24 +132,36 @@ class Topics:
     votes_per_party: str
     votes_over_time: str
     votes_by_demographics: str
+    votes_per_state_candidate: str
     votes_dead_letter: str
     stream_heartbeat: str
+    election_results: str
 
     def aggregated(self) -> list[str]:
         """The compacted topics the streaming job writes: one full current value per key."""
-        return [
-            self.votes_per_candidate,
-            self.turnout_by_location,
-            self.votes_per_party,
-            self.votes_over_time,
-            self.votes_by_demographics,
-        ]
+        return list(self.by_dimension().values())
+
+    def by_dimension(self) -> dict[str, str]:
+        """The aggregated topic of each dimension the stream counts by (election.streaming.transforms)."""
+        return {
+            "candidate": self.votes_per_candidate,
+            "party": self.votes_per_party,
+            "state": self.turnout_by_location,
+            "state_candidate": self.votes_per_state_candidate,
+            "demographic": self.votes_by_demographics,
+            "minute": self.votes_over_time,
+        }
+
+    def prefixed(self, prefix: str) -> Topics:
+        """The same topics with every name prefixed (tests and benchmarks run the stream on topics of their own)."""
+        return Topics(**{name: prefix + value for name, value in asdict(self).items()})
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
     state_dir: Path
+    credentials_file: Path
 
     election_db: Database
     dashboard_db_user: str
@@ -115,6 +172,13 @@ class Settings:
     airflow_db: Database
 
     kafka_bootstrap: str
+    kafka_security_protocol: str
+    kafka_sasl_mechanism: str
+    kafka_admin: KafkaPrincipal
+    kafka_seed: KafkaPrincipal
+    kafka_caster: KafkaPrincipal
+    kafka_stream: KafkaPrincipal
+    kafka_dashboard: KafkaPrincipal
     kafka_port: int
     kafka_controller_port: int
     kafka_heap: str
@@ -141,6 +205,7 @@ class Settings:
 
     checkpoint_dir: Path
     stream_trigger_interval: str
+    dead_letter_trigger_interval: str
     stream_shuffle_partitions: int
     stream_window: str
     spark_driver_memory: str
@@ -154,6 +219,11 @@ class Settings:
         return self.election_db.with_role(self.dashboard_db_user, self.dashboard_db_password)
 
     @property
+    def stream_db(self) -> Database:
+        """The application database seen through the streaming job's read-only role."""
+        return self.dashboard_db
+
+    @property
     def airflow_url(self) -> str:
         return f"http://localhost:{self.airflow_port}"
 
@@ -165,9 +235,37 @@ class Settings:
         """The Kafka connector and its dependencies, passed to spark-submit with --jars."""
         return sorted(self.spark_jars_dir.glob("*.jar"))
 
-    def kafka_client_config(self, **overrides: object) -> dict[str, object]:
-        """Base configuration for confluent-kafka clients."""
-        return {"bootstrap.servers": self.kafka_bootstrap, **overrides}
+    def kafka_client_config(self, principal: KafkaPrincipal | None = None, **overrides: object) -> dict[str, object]:
+        """Base configuration for confluent-kafka clients, authenticated as `principal` (default: the admin)."""
+        principal = principal or self.kafka_admin
+        config: dict[str, object] = {"bootstrap.servers": self.kafka_bootstrap}
+        if self.kafka_security_protocol != "PLAINTEXT":
+            config["security.protocol"] = self.kafka_security_protocol
+        if principal.username:
+            config.update(
+                {
+                    "sasl.mechanism": self.kafka_sasl_mechanism,
+                    "sasl.username": principal.username,
+                    "sasl.password": principal.password or "",
+                }
+            )
+        return {**config, **overrides}
+
+    def kafka_spark_options(self, principal: KafkaPrincipal | None = None) -> dict[str, str]:
+        """The same authentication as Spark Kafka source/sink options (`kafka.`-prefixed Java client settings)."""
+        principal = principal or self.kafka_admin
+        options: dict[str, str] = {}
+        if self.kafka_security_protocol != "PLAINTEXT":
+            options["kafka.security.protocol"] = self.kafka_security_protocol
+        if principal.username:
+            module = "org.apache.kafka.common.security.scram.ScramLoginModule"
+            if self.kafka_sasl_mechanism == "PLAIN":
+                module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+            options["kafka.sasl.mechanism"] = self.kafka_sasl_mechanism
+            options["kafka.sasl.jaas.config"] = (
+                f'{module} required username="{principal.username}" password="{principal.password or ""}";'
+            )
+        return options
 
     def airflow_connections(self) -> dict[str, str]:
         """The Airflow connections, as AIRFLOW_CONN_* environment variables (JSON form)."""
@@ -209,11 +307,18 @@ def _spark_connection(master: str) -> dict[str, object]:
     return connection
 
 
+def _principal(prefix: str) -> KafkaPrincipal:
+    return KafkaPrincipal(_env(f"{prefix}_USERNAME", "") or None, _env(f"{prefix}_PASSWORD", "") or None)
+
+
 @cache
 def get_settings() -> Settings:
-    """The settings for this process, read once from the environment."""
+    """The settings for this process, read once from the environment (and the generated credentials file)."""
     home = Path(_env("ELECTION_HOME", str(_SOURCE_ROOT)))
     state_dir = _env_path("ELECTION_STATE_DIR", home / ".local", home)
+    credentials = _env_path("ELECTION_CREDENTIALS_FILE", state_dir / "credentials.env", home)
+    _FILE_VALUES.clear()
+    _FILE_VALUES.update(read_env_file(credentials))
     db_host = _env("ELECTION_DB_HOST", "localhost")
     db_port = _env_int("ELECTION_DB_PORT", 5432)
     kafka_port = _env_int("ELECTION_KAFKA_PORT", 9092)
@@ -221,23 +326,31 @@ def get_settings() -> Settings:
     return Settings(
         home=home,
         state_dir=state_dir,
+        credentials_file=credentials,
         election_db=Database(
             host=db_host,
             port=db_port,
             name=_env("ELECTION_DB_NAME", "election"),
             user=_env("ELECTION_DB_USER", "election"),
-            password=_env("ELECTION_DB_PASSWORD", "election"),
+            password=_secret("ELECTION_DB_PASSWORD"),
         ),
         dashboard_db_user=_env("ELECTION_DASHBOARD_DB_USER", "election_dashboard"),
-        dashboard_db_password=_env("ELECTION_DASHBOARD_DB_PASSWORD", "election_dashboard"),
+        dashboard_db_password=_secret("ELECTION_DASHBOARD_DB_PASSWORD"),
         airflow_db=Database(
             host=db_host,
             port=db_port,
             name=_env("ELECTION_AIRFLOW_DB_NAME", "airflow"),
             user=_env("ELECTION_AIRFLOW_DB_USER", "airflow"),
-            password=_env("ELECTION_AIRFLOW_DB_PASSWORD", "airflow"),
+            password=_secret("ELECTION_AIRFLOW_DB_PASSWORD"),
         ),
         kafka_bootstrap=_env("ELECTION_KAFKA_BOOTSTRAP", f"localhost:{kafka_port}"),
+        kafka_security_protocol=_env("ELECTION_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+        kafka_sasl_mechanism=_env("ELECTION_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+        kafka_admin=_principal("ELECTION_KAFKA"),
+        kafka_seed=_principal("ELECTION_KAFKA_SEED"),
+        kafka_caster=_principal("ELECTION_KAFKA_CASTER"),
+        kafka_stream=_principal("ELECTION_KAFKA_STREAM"),
+        kafka_dashboard=_principal("ELECTION_KAFKA_DASHBOARD"),
         kafka_port=kafka_port,
         kafka_controller_port=_env_int("ELECTION_KAFKA_CONTROLLER_PORT", 9093),
         kafka_heap=_env("ELECTION_KAFKA_HEAP", "512m"),
@@ -250,17 +363,21 @@ def get_settings() -> Settings:
             votes_per_party=_env("ELECTION_TOPIC_VOTES_PER_PARTY", "aggregated_votes_per_party"),
             votes_over_time=_env("ELECTION_TOPIC_VOTES_OVER_TIME", "aggregated_votes_over_time"),
             votes_by_demographics=_env("ELECTION_TOPIC_VOTES_BY_DEMOGRAPHICS", "aggregated_votes_by_demographics"),
+            votes_per_state_candidate=_env(
+                "ELECTION_TOPIC_VOTES_PER_STATE_CANDIDATE", "aggregated_votes_per_state_candidate"
+            ),
             votes_dead_letter=_env("ELECTION_TOPIC_VOTES_DEAD_LETTER", "votes_dead_letter"),
             stream_heartbeat=_env("ELECTION_TOPIC_STREAM_HEARTBEAT", "election_stream_heartbeat"),
+            election_results=_env("ELECTION_TOPIC_ELECTION_RESULTS", "election_results"),
         ),
         votes_partitions=_env_int("ELECTION_VOTES_PARTITIONS", 3),
         voters_partitions=_env_int("ELECTION_VOTERS_PARTITIONS", 3),
         airflow_port=_env_int("ELECTION_AIRFLOW_PORT", 8080),
         airflow_host=_env("ELECTION_AIRFLOW_HOST", "localhost"),
         db_superuser=_env("ELECTION_DB_SUPERUSER", "postgres"),
-        db_superuser_password=_env("ELECTION_DB_SUPERUSER_PASSWORD", "postgres"),
+        db_superuser_password=_secret("ELECTION_DB_SUPERUSER_PASSWORD"),
         airflow_admin_user="admin",
-        airflow_admin_password=os.environ.get("AIRFLOW_ADMIN_PASSWORD") or None,
+        airflow_admin_password=_secret("AIRFLOW_ADMIN_PASSWORD") or None,
         postgres_conn_id=_env("ELECTION_POSTGRES_CONN_ID", "election_postgres"),
         kafka_conn_id=_env("ELECTION_KAFKA_CONN_ID", "election_kafka"),
         spark_conn_id=_env("ELECTION_SPARK_CONN_ID", "election_spark"),
@@ -270,8 +387,9 @@ def get_settings() -> Settings:
         dashboard_port=_env_int("ELECTION_DASHBOARD_PORT", 8501),
         election_date=_env_date("ELECTION_DATE", dt.date(2026, 11, 3)),
         seed_staging_dir=_env_path("ELECTION_SEED_STAGING_DIR", state_dir / "seed", home),
-        checkpoint_dir=_env_path("ELECTION_CHECKPOINT_DIR", state_dir / "checkpoints" / "vote_aggregation", home),
+        checkpoint_dir=_env_path("ELECTION_CHECKPOINT_DIR", state_dir / "checkpoints" / "vote_stream", home),
         stream_trigger_interval=_env("ELECTION_STREAM_TRIGGER_INTERVAL", "1 second"),
+        dead_letter_trigger_interval=_env("ELECTION_DEAD_LETTER_TRIGGER_INTERVAL", "5 seconds"),
         stream_shuffle_partitions=_env_int("ELECTION_STREAM_SHUFFLE_PARTITIONS", 4),
         stream_window=_env("ELECTION_STREAM_WINDOW", "1 minute"),
         spark_driver_memory=_env("ELECTION_SPARK_DRIVER_MEMORY", "1g"),

@@ -16,7 +16,11 @@ DEFAULT_ARGS = {
 }
 START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
-# The schema exists and is migrated: election_schema emits it, election_seed is scheduled on it.
+# The schema exists and is migrated: election_schema emits it (lineage; nothing is scheduled on it, so nothing is
+# started that could only fail).
 ELECTION_SCHEMA = Asset(name="election_schema", uri="election://postgres/schema")
-# Candidates and voters are loaded, validated and published: election_seed emits it.
-ELECTION_SEED = Asset(name="election_seed", uri="election://postgres/registry")
+# An election's candidates and voters are loaded, validated and published: election_seed emits it, with the
+# election's id in the event's extra.
+ELECTION_SEED = Asset(name="election_seed", uri="election://postgres/elections")
+# An election is certified: election_certify emits it, with the election's id in the event's extra.
+ELECTION_CERTIFIED = Asset(name="election_certified", uri="election://postgres/certified_results")

@@ -1,8 +1,10 @@
 """A whole election through Airflow's REST API, as a user runs it from the UI: `make demo`.
 
-election_schema → election_seed → election_streaming → election_vote_simulation (paced, so the dashboard
-visibly moves), each unpaused, triggered and waited for through the official API client; then the results as
-the stream computed them, checked against PostgreSQL, and where to look. The stack and the stream stay up.
+Every run is a new election, named with the time; older ones stay as they are. election_schema →
+election_seed (the new election) → election_streaming (started unless a stream already runs) →
+election_vote_simulation (paced, so the dashboard visibly moves) → election_certify, each triggered and waited for
+through the official API client; then the results as the stream counted them beside PostgreSQL's, and where to
+look. The stack and the stream stay up.
 
 `python -m election.demo --voters 20000 --candidates 3 --votes-per-second 150` (the Makefile passes
 DEMO_VOTERS, DEMO_CANDIDATES, DEMO_VOTES_PER_SECOND, DEMO_TURNOUT).
@@ -11,19 +13,24 @@ DEMO_VOTERS, DEMO_CANDIDATES, DEMO_VOTES_PER_SECOND, DEMO_TURNOUT).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 
 from election.airflow_api import AirflowApi, AirflowError
-from election.compacted import latest_values
 from election.config import Settings, get_settings
+from election.results.certification import streamed_totals
 from election.sql import read_sql
-from election.stack.airflow import admin_password
 
-DAG_IDS = ("election_schema", "election_seed", "election_streaming", "election_vote_simulation")
+log = logging.getLogger("election.demo")
+
+DAG_IDS = ("election_schema", "election_seed", "election_streaming", "election_vote_simulation", "election_certify")
 
 
 @dataclass(frozen=True)
@@ -32,19 +39,21 @@ class DemoRequest:
     candidates: int = 3
     turnout: float = 0.7
     votes_per_second: float = 150.0
-    random_seed: int = 2026
+    random_seed: int | None = None  # None: from the clock (each demo election votes differently)
+    name: str | None = None  # None: "Demo <time>"
 
 
 @dataclass
 class ElectionRuns:
     """The DAG runs of one election, by DAG id, and when each step finished (seconds since the start)."""
 
+    election_id: int | None = None
     run_ids: dict[str, str] = field(default_factory=dict)
     timeline: list[tuple[str, float]] = field(default_factory=list)
 
 
 class Demo:
-    def __init__(self, settings: Settings, api: AirflowApi, say=print) -> None:
+    def __init__(self, settings: Settings, api: AirflowApi, say=log.info) -> None:
         self.settings, self.api, self.say = settings, api, say
         self.start = time.monotonic()
         self.runs = ElectionRuns()
@@ -67,89 +76,92 @@ class Demo:
         self._mark(f"{dag_id}: success")
 
     def prepare(self) -> None:
-        """Every DAG parsed and unpaused, except election_seed until the schema run is done: unpaused, it would
-        also be started by the schema's Asset with its default size."""
+        """Every DAG parsed and unpaused (nothing is scheduled by itself: unpausing starts nothing)."""
         self.api.wait_for_dags(DAG_IDS)
         for dag_id in DAG_IDS:
-            self.api.fail_unfinished_runs(dag_id, note="superseded by a new demo run")
-        self.api.pause("election_seed")
-        for dag_id in ("election_schema", "election_streaming", "election_vote_simulation"):
             self.api.unpause(dag_id)
-        self._mark("Airflow: the four DAGs are parsed")
+        self._mark("Airflow: the DAGs are parsed and unpaused")
 
-    def election_loaded(self) -> bool:
-        with psycopg.connect(self.settings.election_db.conninfo()) as conn:
-            exists = conn.execute("SELECT to_regclass('candidates') IS NOT NULL").fetchone()[0]
-            return bool(exists and conn.execute("SELECT count(*) FROM candidates").fetchone()[0])
-
-    def schema_and_seed(self, request: DemoRequest) -> None:
+    def schema(self) -> None:
         self._succeeded("election_schema", self._trigger("election_schema"), timeout=300)
-        if self.election_loaded():
-            self._mark("election_seed: an election is already loaded, kept (`make clean` for a new one)")
-        else:
-            conf = {
-                "num_voters": request.voters,
-                "num_candidates": request.candidates,
-                "random_seed": request.random_seed,
-            }
-            run_id = self._trigger("election_seed", conf, f", {request.voters:,} voters")
-            self.api.unpause("election_seed")  # a manual run of a paused DAG waits for the unpause
-            self._succeeded("election_seed", run_id, timeout=1800)
-        self.api.unpause("election_seed")
 
-    def start_stream(self) -> str:
-        run_id = self._trigger("election_streaming")
+    def seed(self, request: DemoRequest) -> int:
+        """A new election; its id (what the seed run's `load` task returned)."""
+        name = request.name or f"Demo {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+        conf = {
+            "election_name": name,
+            "num_voters": request.voters,
+            "num_candidates": request.candidates,
+            "random_seed": request.random_seed if request.random_seed is not None else 2026,
+        }
+        run_id = self._trigger("election_seed", conf, f", {request.voters:,} voters")
+        self._succeeded("election_seed", run_id, timeout=1800)
+        election_id = int(self.api.xcom("election_seed", run_id, "load"))
+        self.runs.election_id = election_id
+        self._mark(f"election {election_id} ({name!r}) is open")
+        return election_id
+
+    def ensure_stream(self) -> str:
+        """The running stream (one counts every election), started when none runs."""
+        running = self.api.running_runs("election_streaming")
+        run_id = running[0] if running else self._trigger("election_streaming")
+        self.runs.run_ids["election_streaming"] = run_id
         self.api.wait_for_task("election_streaming", run_id, "aggregate_votes", {"running"}, timeout=600)
-        self._mark("election_streaming: aggregate_votes is running (the stream stays up)")
+        self._mark(f"election_streaming: aggregate_votes is running ({'already' if running else 'started'})")
         return run_id
 
-    def simulate(self, request: DemoRequest) -> str:
-        conf = {"turnout": request.turnout, "votes_per_second": request.votes_per_second, "random_seed": 3}
+    def simulate(self, election_id: int, request: DemoRequest) -> str:
+        seed = request.random_seed if request.random_seed is not None else int(time.time()) % 100_000
+        conf = {
+            "election_id": election_id,
+            "turnout": request.turnout,
+            "votes_per_second": request.votes_per_second,
+            "random_seed": seed,
+        }
         run_id = self._trigger("election_vote_simulation", conf, f", {request.votes_per_second:g} votes/s")
-        self._wait_first_result(run_id)
+        self._wait_first_result(election_id, run_id)
         self._succeeded("election_vote_simulation", run_id, timeout=3600)
         return run_id
 
-    def _wait_first_result(self, run_id: str, timeout: float = 600) -> None:
-        """Until the stream published its first per-candidate total: the dashboard's first live frame."""
+    def _wait_first_result(self, election_id: int, run_id: str, timeout: float = 600) -> None:
+        """Until the stream published the election's first per-candidate total: the dashboard's first live frame."""
         deadline = time.monotonic() + timeout
-        topic = self.settings.topics.votes_per_candidate
         while time.monotonic() < deadline:
-            if latest_values(self.settings.kafka_client_config(), topic):
-                self._mark(f"first votes aggregated: the dashboard is live at {self.settings.dashboard_url}")
+            if self._streamed(election_id):
+                self._mark(
+                    f"first votes aggregated: the dashboard is live at {self.settings.dashboard_url}/?election="
+                    f"{election_id}"
+                )
                 return
             if self.api.run_state("election_vote_simulation", run_id) == "failed":
                 return
             time.sleep(1)
 
-    def wait_for_drain(self, timeout: float = 300) -> list[dict]:
-        """Until the streamed per-candidate totals equal PostgreSQL's; the results, most votes first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            results = self.results()
-            if all(row["streamed"] == row["recorded"] for row in results):
-                self._mark("stream drained: every vote recorded in PostgreSQL is counted")
-                return results
-            if time.monotonic() > deadline:
-                self._mark(f"stream not drained after {timeout:.0f}s: the table shows what it has counted so far")
-                return results
-            time.sleep(1)
+    def certify(self, election_id: int) -> None:
+        run_id = self._trigger("election_certify", {"election_id": election_id})
+        self._succeeded("election_certify", run_id, timeout=1800)
 
-    def results(self) -> list[dict]:
-        streamed = latest_values(self.settings.kafka_client_config(), self.settings.topics.votes_per_candidate)
+    def _streamed(self, election_id: int) -> dict[str, int]:
+        return streamed_totals(
+            self.settings.kafka_client_config(), self.settings.topics.votes_per_candidate, election_id, "candidate_id"
+        )
+
+    def results(self, election_id: int) -> list[dict]:
+        """Per candidate: the stream's count and PostgreSQL's, most votes first."""
+        streamed = self._streamed(election_id)
         with psycopg.connect(self.settings.election_db.conninfo()) as conn:
-            rows = conn.execute(read_sql("demo/results.sql")).fetchall()
-        total = sum(recorded for *_, recorded in rows) or 1
+            rows = conn.execute(read_sql("results/per_candidate.sql"), {"election_id": election_id}).fetchall()
+        total = sum(int(row[-1]) for row in rows) or 1
         return sorted(
             (
                 {
                     "candidate": name,
                     "party": party,
-                    "recorded": recorded,
-                    "streamed": int(streamed.get(candidate_id, {}).get("total_votes", 0)),
-                    "share": 100.0 * recorded / total,
+                    "recorded": int(recorded),
+                    "streamed": streamed.get(candidate_id, 0),
+                    "share": 100.0 * int(recorded) / total,
                 }
-                for candidate_id, name, party, recorded in rows
+                for candidate_id, name, party, _photo, recorded in rows
             ),
             key=lambda row: -row["recorded"],
         )
@@ -171,28 +183,44 @@ def results_table(results: list[dict]) -> str:
     return "\n".join(out)
 
 
+def admin_login(settings: Settings) -> tuple[str, str]:
+    """The Airflow login, as a user finds it: AIRFLOW_ADMIN_PASSWORD, else the file `make up` generated."""
+    if settings.airflow_admin_password:
+        return settings.airflow_admin_user, settings.airflow_admin_password
+    path = Path(settings.state_dir) / "airflow" / "simple_auth_manager_passwords.json"
+    try:
+        return settings.airflow_admin_user, json.loads(path.read_text())[settings.airflow_admin_user]
+    except (FileNotFoundError, KeyError, ValueError):
+        raise AirflowError("no Airflow admin password yet: run `make up` first") from None
+
+
 def connect(settings: Settings) -> AirflowApi:
-    password = admin_password(settings)
-    if password is None:
-        raise AirflowError("no Airflow admin password yet: run `make up` first")
-    return AirflowApi(settings.airflow_url, settings.airflow_admin_user, password)
+    user, password = admin_login(settings)
+    return AirflowApi(settings.airflow_url, user, password)
 
 
-def run(settings: Settings, request: DemoRequest) -> list[dict]:
+def run(settings: Settings, request: DemoRequest) -> tuple[int, list[dict]]:
     demo = Demo(settings, connect(settings))
     demo.prepare()
-    demo.schema_and_seed(request)
-    demo.start_stream()
-    demo.simulate(request)
-    results = demo.wait_for_drain()
-    print()
-    print(results_table(results))
-    print()
-    login = f"user {settings.airflow_admin_user}  password {admin_password(settings)}"
-    print(f"  Airflow UI   {settings.airflow_url}   {login}")
-    print(f"  Dashboard    {settings.dashboard_url}")
-    print("  The stream keeps running (election_streaming); `make down` stops the stack.")
-    return results
+    demo.schema()
+    election_id = demo.seed(request)
+    demo.ensure_stream()
+    demo.simulate(election_id, request)
+    demo.certify(election_id)
+    results = demo.results(election_id)
+    user, password = admin_login(settings)
+    summary = [
+        "",
+        f"Election {election_id}: certified. Per candidate, the stream's count and PostgreSQL's:",
+        "",
+        results_table(results),
+        "",
+        f"  Airflow UI   {settings.airflow_url}   user {user}  password {password}",
+        f"  Dashboard    {settings.dashboard_url}/?election={election_id}",
+        "  The stream keeps running (election_streaming); `make down` stops the stack.",
+    ]
+    sys.stdout.write("\n".join(summary) + "\n")
+    return election_id, results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,12 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=defaults.candidates)
     parser.add_argument("--turnout", type=float, default=defaults.turnout)
     parser.add_argument("--votes-per-second", type=float, default=defaults.votes_per_second)
+    parser.add_argument("--name", help="the election's name (default: Demo <time>)")
     args = parser.parse_args(argv)
-    request = DemoRequest(args.voters, args.candidates, args.turnout, args.votes_per_second)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    request = DemoRequest(args.voters, args.candidates, args.turnout, args.votes_per_second, name=args.name)
     try:
         run(get_settings(), request)
     except AirflowError as error:
-        print(f"demo failed: {error}", file=sys.stderr)
+        log.error("demo failed: %s", error)
         return 1
     return 0
 

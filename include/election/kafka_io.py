@@ -1,12 +1,24 @@
-"""Producing to Kafka reliably: idempotent, acknowledged by every in-sync replica, every delivery checked."""
+"""Kafka clients of the platform: producing reliably (idempotent, acknowledged by every in-sync replica, every
+delivery checked), and librdkafka's own log lines routed through Python logging at their real level.
+
+librdkafka writes its warnings to stderr unless given a logger, and a task log shows stderr as errors: a healthy
+producer's start ("Failed to acquire idempotence PID ... retrying") would open a successful task's log with red
+ERROR lines. Every client made here logs through `election.kafka.librdkafka` instead.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import Consumer, KafkaError, Producer
+
+LIBRDKAFKA_LOGGER = logging.getLogger("election.kafka.librdkafka")
+
+# Settings only a consumer understands: a producer handed them complains (CONFWARN) in its log.
+CONSUMER_ONLY = ("group.id", "auto.offset.reset", "enable.auto.commit", "enable.partition.eof", "isolation.level")
 
 # Idempotence makes a producer retry without duplicates or reordering within a partition; acks=all makes a
 # delivery report mean "stored by every in-sync replica". Batching and lz4 make a million records cheap.
@@ -32,6 +44,13 @@ class DeliveryReport:
     sent: int = 0
     delivered: int = 0
     errors: list[str] = field(default_factory=list)
+    # partition -> (first, last) offset of the messages delivered there
+    offsets: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def delivered_at(self, partition: int, offset: int) -> None:
+        self.delivered += 1
+        first, last = self.offsets.get(partition, (offset, offset))
+        self.offsets[partition] = (min(first, offset), max(last, offset))
 
     def check(self) -> DeliveryReport:
         if self.errors or self.delivered != self.sent:
@@ -43,8 +62,19 @@ class DeliveryReport:
         return self
 
 
+def producer_config(config: dict[str, object], **overrides: object) -> dict[str, object]:
+    """A client configuration made fit for a producer: consumer-only settings dropped, librdkafka's log routed."""
+    settings = {key: value for key, value in config.items() if key not in CONSUMER_ONLY}
+    return {**settings, "logger": LIBRDKAFKA_LOGGER, **overrides}
+
+
 def reliable_producer(config: dict[str, object], **overrides: object) -> Producer:
-    return Producer({**config, **RELIABLE_PRODUCER, **overrides})
+    return Producer(producer_config(config, **RELIABLE_PRODUCER, **overrides))
+
+
+def consumer(config: dict[str, object], **overrides: object) -> Consumer:
+    """A consumer whose librdkafka log goes through Python logging (`overrides`: group.id and the like)."""
+    return Consumer({**config, "logger": LIBRDKAFKA_LOGGER, **overrides})
 
 
 def produce_all(
@@ -59,9 +89,9 @@ def produce_all(
     """Produce `(key, value)` records, wait for every delivery report, and raise if any failed."""
     report = DeliveryReport(topic)
 
-    def on_delivery(err: KafkaError | None, _msg: object) -> None:
+    def on_delivery(err: KafkaError | None, msg) -> None:
         if err is None:
-            report.delivered += 1
+            report.delivered_at(msg.partition(), msg.offset())
         elif len(report.errors) < 100:
             report.errors.append(str(err))
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
 
-from election.config import Settings
+from election.config import Settings, Topics
 
 # An aggregated topic holds the full current value per key, so only the latest message per key matters:
 # compaction keeps the topic small however long the election runs. Short segments let the cleaner act
@@ -30,24 +37,29 @@ class TopicSpec:
         return self.config.get("cleanup.policy") == "compact"
 
 
-def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Every topic the platform uses, as `make up` creates it."""
-    t = settings.topics
+def topic_specs(settings: Settings, topics: Topics | None = None) -> list[TopicSpec]:
+    """Every topic the platform uses, as `make up` creates it (`topics`: other names for the same topics)."""
+    t = topics or settings.topics
     return [
         TopicSpec(t.voters, settings.voters_partitions),
         TopicSpec(t.candidates, 1),
         TopicSpec(t.votes, settings.votes_partitions),
         *(TopicSpec(name, 1, dict(COMPACTED)) for name in t.aggregated()),
-        TopicSpec(t.votes_dead_letter, 1),
+        # Keyed by the source record's topic:partition:offset: a replayed record overwrites its own dead letter.
+        TopicSpec(t.votes_dead_letter, 1, dict(COMPACTED)),
+        # Each certified election's final result, keyed by its id.
+        TopicSpec(t.election_results, 1, dict(COMPACTED)),
         # The streaming job's liveness: one small message every few seconds, kept for an hour.
         TopicSpec(t.stream_heartbeat, 1, {"retention.ms": str(60 * 60 * 1000)}),
     ]
 
 
 def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
-    """Create the topics that do not exist yet; return the names created. Existing topics are left alone."""
+    """Create the topics that do not exist yet, and give existing ones the settings of their spec (an upgrade may
+    change them: the dead-letter topic became compacted); return the names created. Their records are left alone."""
     admin = AdminClient(settings.kafka_client_config())
     existing = set(admin.list_topics(timeout=timeout).topics)
+    _align_configs(admin, [spec for spec in topic_specs(settings) if spec.name in existing and spec.config], timeout)
     missing = [spec for spec in topic_specs(settings) if spec.name not in existing]
     if not missing:
         return []
@@ -66,3 +78,28 @@ def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
     return created
+
+
+def _align_configs(admin: AdminClient, specs: list[TopicSpec], timeout: float) -> None:
+    """Set each spec's settings on its existing topic, only where they differ."""
+    if not specs:
+        return
+    resources = [ConfigResource(ResourceType.TOPIC, spec.name) for spec in specs]
+    described = admin.describe_configs(resources, request_timeout=timeout)
+    changes = []
+    for spec, resource in zip(specs, resources, strict=True):
+        current = {name: entry.value for name, entry in described[resource].result().items()}
+        differing = {name: value for name, value in spec.config.items() if current.get(name) != value}
+        if differing:
+            changes.append(
+                ConfigResource(
+                    ResourceType.TOPIC,
+                    spec.name,
+                    incremental_configs=[
+                        ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
+                        for name, value in differing.items()
+                    ],
+                )
+            )
+    for future in admin.incremental_alter_configs(changes, request_timeout=timeout).values() if changes else []:
+        future.result()

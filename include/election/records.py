@@ -1,7 +1,9 @@
 """The records that travel on Kafka, defined once for their producers and consumers.
 
 `VOTE_RECORD` is the contract between the vote caster (election_vote_simulation, which produces it to
-`votes_topic`) and the streaming job (which parses it with a Spark schema derived from this definition).
+`votes_topic`) and the streaming job (which parses it with a Spark schema derived from this definition). Every
+record belongs to an election: it carries `election_id` and its key starts with it (`<election_id>:<voter_id>`).
+The seed project's fields are all kept, so its readers keep working.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Literal
 
 import msgspec
 
-Kind = Literal["string", "int", "timestamp"]
+Kind = Literal["string", "int", "long", "timestamp"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Field:
 
 
 VOTE_RECORD: tuple[Field, ...] = (
+    Field("election_id", "long", True),
     Field("voter_id", "string", True),
     Field("candidate_id", "string", True),
     Field("candidate_name", "string", False),
@@ -37,30 +40,20 @@ VOTE_RECORD: tuple[Field, ...] = (
 )
 VOTE_FIELDS = tuple(f.name for f in VOTE_RECORD)
 
-# Age bands of the demographics aggregate: (label, lowest age, highest age or None).
-AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("18-24", 18, 24),
-    ("25-34", 25, 34),
-    ("35-44", 35, 44),
-    ("45-54", 45, 54),
-    ("55-64", 55, 64),
-    ("65+", 65, None),
-)
-UNKNOWN = "unknown"
 
+@dataclass(frozen=True)
+class CandidateLabel:
+    """What every record about a candidate carries besides its id (votes, per-candidate totals)."""
 
-def age_band(age: int | None) -> str:
-    if age is None:
-        return UNKNOWN
-    for label, low, high in AGE_BANDS:
-        if age >= low and (high is None or age <= high):
-            return label
-    return UNKNOWN
+    candidate_name: str
+    party: str
+    photo_url: str
 
 
 class VoteRecord(msgspec.Struct, kw_only=True):
     """A vote on votes_topic. Its fields are VOTE_RECORD's (a test keeps the two in step)."""
 
+    election_id: int
     voter_id: str
     candidate_id: str
     candidate_name: str
@@ -81,8 +74,14 @@ def age_on(day: dt.date, date_of_birth: dt.date) -> int:
     return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
 
 
+def vote_key(election_id: int, voter_id: str) -> str:
+    """The key of a vote on votes_topic."""
+    return f"{election_id}:{voter_id}"
+
+
 def encode_vote(
     *,
+    election_id: int,
     voter_id: str,
     candidate_id: str,
     candidate_name: str,
@@ -98,6 +97,7 @@ def encode_vote(
         raise ValueError("voting_time must be timezone-aware")
     return _encoder.encode(
         VoteRecord(
+            election_id=election_id,
             voter_id=voter_id,
             candidate_id=candidate_id,
             candidate_name=candidate_name,

@@ -1,11 +1,13 @@
-"""The schema's run-time steps beyond its SQL migrations: reference rows, the dashboard's role, a check."""
+"""The schema's run-time steps besides its migrations: the regions reference rows, the dashboard's role, a check."""
 
 from __future__ import annotations
 
 import psycopg
+import sqlalchemy as sa
 
+from election import migrations
 from election.regions import load_regions
-from election.sql import read_sql, schema_files
+from election.sql import read_sql
 
 
 def upsert_regions(conn: psycopg.Connection) -> int:
@@ -24,11 +26,11 @@ def grant_read_only(conn: psycopg.Connection, role: str, password: str) -> None:
         conn.execute(read_sql("schema_steps/grant_read_only.sql"), {"role": role, "password": password})
 
 
-def applied_migrations(conn: psycopg.Connection) -> list[str]:
-    rows = conn.execute(read_sql("schema_steps/applied_migrations.sql")).fetchall()
-    return [version for (version,) in rows]
-
-
-def missing_migrations(conn: psycopg.Connection) -> list[str]:
-    expected = [name.removeprefix("schema/").removesuffix(".sql") for name in schema_files()]
-    return sorted(set(expected) - set(applied_migrations(conn)))
+def schema_revision(url: str) -> tuple[str | None, str]:
+    """(the revision the database is at, the newest revision)."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            return migrations.current(connection), migrations.head()
+    finally:
+        engine.dispose()

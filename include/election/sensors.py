@@ -1,8 +1,9 @@
-"""What election_vote_simulation waits for before casting votes, and sensors that say why they gave up.
+"""What election_vote_simulation waits for before casting an election's votes; sensors that say why they gave up.
 
-- Voters are on voters_topic: the Kafka provider's AwaitMessageSensor, deferred to the triggerer, which imports
-  `first_voter` by its dotted path (so this module must stay importable there: no service touched on import).
-- The streaming job is live: its heartbeat on election_stream_heartbeat is recent (`stream_heartbeat_age`).
+- The election's voters are published: its `published_at` is set (the seed sets it once every voter on
+  voters_topic was acknowledged), and it is still open.
+- The streaming job is live and counts this election: its latest heartbeat on election_stream_heartbeat is
+  recent and lists the election among those whose registry it has loaded (`stream_heartbeat`).
 
 Both fail, when they time out, with a message that says what to do.
 """
@@ -12,33 +13,31 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from airflow.providers.apache.kafka.sensors.kafka import AwaitMessageSensor
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferralTimeout
-from confluent_kafka import Consumer, TopicPartition
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+from confluent_kafka import TopicPartition
 
-from election.voting.voter_messages import BadMessageError, parse_voter
-
-
-def first_voter(message: Any) -> str | None:
-    """AwaitMessageSensor's apply_function: the voter_id of a well-formed voter record, else None (keep waiting)."""
-    try:
-        return parse_voter(message.value()).voter_id
-    except BadMessageError:
-        return None
+from election.kafka_io import consumer as kafka_consumer
 
 
-def stream_heartbeat_age(kafka_config: dict[str, object], topic: str) -> float | None:
-    """Seconds since the streaming job's last heartbeat (None: it never beat). Reads only the topic's last
-    message, with no consumer group of its own."""
-    consumer = Consumer(
-        {**kafka_config, "group.id": f"heartbeat-probe-{uuid.uuid4().hex}", "enable.auto.commit": False}
+@dataclass(frozen=True)
+class Heartbeat:
+    age: float  # seconds since the job published it
+    elections: tuple[int, ...]  # the elections whose registry the job has loaded
+
+
+def stream_heartbeat(kafka_config: dict[str, object], topic: str) -> Heartbeat | None:
+    """The streaming job's latest heartbeat (None: it never beat). Reads only the topic's last message, with no
+    consumer group of its own."""
+    consumer = kafka_consumer(
+        kafka_config, **{"group.id": f"heartbeat-probe-{uuid.uuid4().hex}", "enable.auto.commit": False}
     )
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        newest = None
+        newest: dict[str, Any] | None = None
         for partition in partitions:
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
             if high <= low:
@@ -46,9 +45,12 @@ def stream_heartbeat_age(kafka_config: dict[str, object], topic: str) -> float |
             consumer.assign([TopicPartition(topic, partition, high - 1)])
             message = consumer.poll(10)
             if message is not None and message.error() is None:
-                beat = json.loads(message.value())["timestamp"]
-                newest = beat if newest is None else max(newest, beat)
-        return None if newest is None else time.time() - newest
+                beat = json.loads(message.value())
+                if newest is None or beat["timestamp"] > newest["timestamp"]:
+                    newest = beat
+        if newest is None:
+            return None
+        return Heartbeat(time.time() - newest["timestamp"], tuple(newest.get("elections") or ()))
     finally:
         consumer.close()
 
@@ -64,32 +66,63 @@ class _ExplainsTimeout:
         except AirflowSensorTimeout as error:
             raise AirflowSensorTimeout(self.timeout_message) from error
 
-    def resume_execution(self, next_method, next_kwargs, context):
-        try:
-            return super().resume_execution(next_method, next_kwargs, context)
-        except (AirflowSensorTimeout, TaskDeferralTimeout) as error:
-            raise AirflowSensorTimeout(self.timeout_message) from error
 
+class ElectionPublishedSensor(_ExplainsTimeout, BaseSensorOperator):
+    """Waits until the election's voters and candidates are all on Kafka; fails at once if it is not open."""
 
-class VotersAvailableSensor(_ExplainsTimeout, AwaitMessageSensor):
-    """Waits, deferred on the triggerer, until a well-formed voter record is on the voters topic."""
+    template_fields = ("election_id",)
 
-    def __init__(self, *, timeout_message: str, **kwargs: Any) -> None:
-        super().__init__(apply_function=f"{__name__}.first_voter", **kwargs)
+    def __init__(self, *, election_id: int | str, timeout_message: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.election_id = election_id
         self.timeout_message = timeout_message
+
+    def poke(self, context) -> bool:
+        from election import elections
+        from election.airflow_io import postgres_connection
+
+        with postgres_connection() as conn:
+            election = elections.require(conn, int(self.election_id))
+        if not election.is_open:
+            raise AirflowFailException(f"{election.describe()} accepts no more votes")
+        self.log.info(
+            "%s: %s", election.describe(), "voters published" if election.published_at else "voters not published yet"
+        )
+        return election.published_at is not None
 
 
 class StreamLiveSensor(_ExplainsTimeout, BaseSensorOperator):
-    """Waits until the streaming job's heartbeat is at most `max_age` seconds old."""
+    """Waits until the streaming job's heartbeat is at most `max_age` seconds old and lists the election."""
 
-    def __init__(self, *, kafka_conn_id: str, topic: str, max_age: float, timeout_message: str, **kwargs: Any) -> None:
+    template_fields = ("election_id",)
+
+    def __init__(
+        self,
+        *,
+        kafka_conn_id: str,
+        topic: str,
+        max_age: float,
+        election_id: int | str,
+        timeout_message: str,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.kafka_conn_id, self.topic, self.max_age = kafka_conn_id, topic, max_age
+        self.election_id = election_id
         self.timeout_message = timeout_message
 
     def poke(self, context) -> bool:
         from election.airflow_io import kafka_config
 
-        age = stream_heartbeat_age(kafka_config(self.kafka_conn_id), self.topic)
-        self.log.info("stream heartbeat: %s", "none yet" if age is None else f"{age:.1f}s old")
-        return age is not None and age <= self.max_age
+        beat = stream_heartbeat(kafka_config(self.kafka_conn_id), self.topic)
+        if beat is None:
+            self.log.info("stream heartbeat: none yet")
+            return False
+        counts = int(self.election_id) in beat.elections
+        self.log.info(
+            "stream heartbeat: %.1fs old; %s election %s",
+            beat.age,
+            "counting" if counts else "not counting yet",
+            self.election_id,
+        )
+        return beat.age <= self.max_age and counts

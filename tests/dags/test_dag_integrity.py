@@ -21,6 +21,7 @@ APPROVED_TAGS = {
     "seed",
     "streaming",
     "simulation",
+    "certification",
     "data-quality",
     "postgres",
     "kafka",

@@ -49,7 +49,7 @@ def test_local_stack_command(monkeypatch: pytest.MonkeyPatch) -> None:
     application = command.index(str(submit.application(settings)))
     args = command[application + 1 :]
     assert _option(args, "--bootstrap-servers") == "broker-from-connection:9092"
-    assert _option(args, "--votes-topic") == "votes_topic"
+    assert "--topic-prefix" not in args, "the platform's own topics"
     assert _option(args, "--checkpoint-dir") == str(settings.checkpoint_dir)
     assert _option(args, "--trigger-interval") == settings.stream_trigger_interval
 

@@ -1,129 +1,105 @@
-"""The dashboard on real services: the shared Kafka feed on scratch topics, then the running dashboard of the
-local stack, in headless Chromium, over a real election (seeded, votes cast, aggregated by the Spark job)."""
+"""The dashboard on real services: the shared Kafka feed on topics of its own, then the running dashboard of the
+local stack, in headless Chromium, showing an election of the test's own (seeded, voted, counted by the stream)."""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-import time
-import uuid
 
-import psycopg
 import pytest
+import support
 from browser import local_only_page, screenshot
-from support import create_topics, delete_topics, reset_platform, seed_and_publish
+from conftest import drained, stream_counts
 
 from dashboard.data import AggregateFeed
 from election.config import Settings
 from election.kafka_io import produce_all, reliable_producer
-from election.streaming.submit import spark_environment, spark_submit_command
 
 pytestmark = pytest.mark.timeout(900)
 
-DIMENSIONS = ("candidate", "party", "state", "demographic", "minute")
+UPDATED = "2026-11-03T10:00:00.000Z"
 
 
-@pytest.fixture
-def scratch_topics(settings: Settings):
-    prefix = f"test_dash_{uuid.uuid4().hex[:8]}_"
-    topics = {dimension: prefix + dimension for dimension in (*DIMENSIONS, "dead_letter")}
-    create_topics(settings, dict.fromkeys(topics.values(), 1))
-    yield topics
-    delete_topics(settings, list(topics.values()))
+def _candidate(election_id: int, cid: str, votes: int) -> tuple[str, bytes]:
+    value = {"election_id": election_id, "candidate_id": cid, "candidate_name": cid, "party": "P", "photo_url": ""}
+    return f"{election_id}:{cid}", json.dumps({**value, "total_votes": votes, "updated_at": UPDATED}).encode()
 
 
-def _candidate(cid: str, votes: int) -> tuple[str, bytes]:
-    value = {"candidate_id": cid, "candidate_name": cid, "party": "P", "photo_url": "", "total_votes": votes}
-    return cid, json.dumps({**value, "updated_at": "2026-11-03T10:00:00.000Z"}).encode()
+def _dead_letter(election_id: int | None, reason: str, offset: int) -> tuple[str, bytes]:
+    value = {"election_id": election_id, "reason": reason, "payload": "x" * 900, "source_offset": offset}
+    return f"votes_topic:0:{offset}", json.dumps(value).encode()
 
 
-def _feed(settings: Settings, topics: dict[str, str]) -> AggregateFeed:
-    return AggregateFeed(
-        kafka_config=settings.kafka_client_config(),
-        topics={d: topics[d] for d in DIMENSIONS},
-        dead_letter_topic=topics["dead_letter"],
-        min_refresh_seconds=0,
-    )
-
-
-def _votes(state) -> dict[str, int]:
-    frame = state.frames["candidate"]
+def _votes(state, election_id: int) -> dict[str, int]:
+    frame = state.for_election(election_id).frames["candidate"]
     return dict(zip(frame["candidate_id"], frame["total_votes"], strict=True))
 
 
-def test_the_feed_keeps_the_latest_value_per_key_and_reads_only_what_is_new(settings: Settings, scratch_topics) -> None:
-    producer = reliable_producer(settings.kafka_client_config())
-    produce_all(producer, scratch_topics["candidate"], [_candidate("a", 1), _candidate("b", 1), _candidate("a", 5)])
-    produce_all(producer, scratch_topics["dead_letter"], [("x", b"{}"), ("y", b"{}")])
-    feed = _feed(settings, scratch_topics)
-    try:
-        first = feed.refresh()
-        assert first.error is None
-        assert _votes(first) == {"a": 5, "b": 1}
-        assert first.dead_letters == 2
-        assert feed.refresh().frames is first.frames  # nothing new: nothing re-read, nothing rebuilt
+def test_the_feed_keeps_the_latest_value_per_key_and_election(settings: Settings) -> None:
+    with support.scratch_topics(settings, "dash") as (_, topics):
+        producer = reliable_producer(settings.kafka_client_config())
+        produce_all(
+            producer,
+            topics.votes_per_candidate,
+            [_candidate(1, "a", 1), _candidate(1, "b", 1), _candidate(1, "a", 5), _candidate(2, "a", 9)],
+        )
+        letters = [
+            _dead_letter(1, "unknown_voter", 1),
+            _dead_letter(1, "unknown_voter", 2),
+            _dead_letter(None, "malformed", 3),
+        ]
+        produce_all(producer, topics.votes_dead_letter, [*letters, letters[0]])  # a replayed dead letter
+        feed = AggregateFeed(
+            kafka_config=settings.kafka_client_config(),
+            topics=topics.by_dimension(),
+            dead_letter_topic=topics.votes_dead_letter,
+            min_refresh_seconds=0,
+        )
+        try:
+            first = feed.refresh()
+            assert first.error is None
+            assert _votes(first, 1) == {"a": 5, "b": 1}
+            assert _votes(first, 2) == {"a": 9}, "the same candidate id in another election is its own key"
+            assert first.dead_letter_count == 3, "one per record, however often it was written"
+            assert first.for_election(1).dead_letter_count == 2
+            assert feed.refresh().frames is first.frames  # nothing new: nothing re-read, nothing rebuilt
 
-        produce_all(producer, scratch_topics["candidate"], [_candidate("b", 7), _candidate("b", 7)])
-        assert _votes(feed.refresh()) == {"a": 5, "b": 7}
-
-        # A new election: the topic is re-created; the old values must not survive it.
-        delete_topics(settings, [scratch_topics["candidate"]])
-        create_topics(settings, {scratch_topics["candidate"]: 1})
-        produce_all(producer, scratch_topics["candidate"], [_candidate("c", 1), _candidate("c", 2), _candidate("c", 3)])
-        deadline = time.monotonic() + 30
-        while _votes(state := feed.refresh()) != {"c": 3} and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert _votes(state) == {"c": 3}
-    finally:
-        feed.close()
+            produce_all(producer, topics.votes_per_candidate, [_candidate(1, "b", 7), _candidate(1, "b", 7)])
+            assert _votes(feed.refresh(), 1) == {"a": 5, "b": 7}
+        finally:
+            feed.close()
 
 
 @pytest.fixture(scope="module")
-def election_on_stack(settings: Settings) -> dict[str, object]:
-    """2,000 voters, 60 % turnout, votes cast by the caster and aggregated by one bounded run of the Spark job,
-    on the stack's own topics (the ones the running dashboard reads)."""
-    reset_platform(settings)
-    seed_and_publish(settings, voters=2_000, candidates=3, random_seed=61, voters_topic=settings.topics.voters)
-    cast = subprocess.run(
-        [sys.executable, "-m", "election.voting", "cast", "--turnout", "0.6", "--random-seed", "9"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+def election_on_stack(settings: Settings, stream, tmp_path_factory) -> dict[str, object]:
+    """2,000 voters, 60 % turnout, votes cast by the caster and counted by the running stream."""
+    election_id = support.new_published_election(
+        settings, 2_000, 3, 81, name="dashboard test", staging=tmp_path_factory.mktemp("seed")
     )
-    assert cast.returncode == 0, cast.stderr[-3000:]
-    job = subprocess.run(
-        spark_submit_command(settings, "local[2]", available_now=True),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=spark_environment(),
-        check=False,
-    )
-    assert job.returncode == 0, job.stderr[-5000:]
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        total = conn.execute("SELECT count(*) FROM votes").fetchone()[0]
+    stream_counts(settings, election_id)
+    support.cast(settings, election_id, turnout=0.6, random_seed=9)
+    totals = drained(settings, election_id)
+    with support.connect(settings) as conn:
         leader = conn.execute(
-            "SELECT c.candidate_name FROM votes v JOIN candidates c USING (candidate_id) "
-            "GROUP BY c.candidate_name ORDER BY count(*) DESC LIMIT 1"
+            "SELECT candidate_name FROM candidates WHERE election_id = %s AND candidate_id = %s",
+            (election_id, max(totals, key=totals.get)),
         ).fetchone()[0]
-    return {"total": total, "leader": leader}
+    return {"election_id": election_id, "total": sum(totals.values()), "leader": leader}
 
 
 def test_the_dashboard_in_chromium_shows_what_postgres_has(settings: Settings, election_on_stack) -> None:
     expected_total = f"{election_on_stack['total']:,}"
     with local_only_page(1400, 3000) as (page, blocked):
-        page.goto(settings.dashboard_url, wait_until="domcontentloaded")
-        votes = page.locator('[data-testid="stMetric"]', has_text="Votes cast").locator('[data-testid="stMetricValue"]')
-        # the page refreshes every 2 s: wait until it has caught up with this election
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if votes.count() and votes.first.inner_text().strip() == expected_total:
-                break
-            page.wait_for_timeout(1000)
-        assert votes.first.inner_text().strip() == expected_total
+        page.goto(
+            f"{settings.dashboard_url}/?election={election_on_stack['election_id']}", wait_until="domcontentloaded"
+        )
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('[data-testid=\"stMetricValue\"]'))"
+            f".some(e => e.innerText.trim() === '{expected_total}')",
+            timeout=90_000,
+        )
+        assert "dashboard test" in page.locator(".st-key-election-status").inner_text()
+        assert "counting" in page.locator(".st-key-election-status").inner_text()
         leader = page.locator(".st-key-leader")
         assert re.search(rf"\b{re.escape(str(election_on_stack['leader']))}\b", leader.inner_text())
         assert "the stream is in step" in page.locator("body").inner_text()
@@ -135,20 +111,21 @@ def test_the_dashboard_in_chromium_shows_what_postgres_has(settings: Settings, e
     assert blocked == []  # the page asked for nothing outside localhost
 
 
-def test_the_read_only_connection_recovers_after_it_is_cut(settings: Settings) -> None:
+def test_the_read_only_connection_recovers_after_it_is_cut(settings: Settings, election_on_stack) -> None:
     """The page keeps one connection; when PostgreSQL drops it (a restart), one refresh says so, the next
     reconnects."""
     from dashboard.data import ReadOnlyDatabase, SourceUnavailableError, read_reference
     from election.stack.postgres import Postgres
 
+    election_id = election_on_stack["election_id"]
     database = ReadOnlyDatabase(settings)
-    first = read_reference(database)
-    assert not first.regions.empty
+    first = read_reference(database, election_id)
+    assert first.registered_voters == 2_000
     with database.connection() as conn:
         backend = conn.info.backend_pid
     with Postgres(settings).superuser_connect() as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
     with pytest.raises(SourceUnavailableError, match="PostgreSQL is unreachable"):
-        read_reference(database)
-    assert read_reference(database).registered_voters == first.registered_voters
+        read_reference(database, election_id)
+    assert read_reference(database, election_id).registered_voters == first.registered_voters
     database.close()

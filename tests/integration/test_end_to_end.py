@@ -1,117 +1,174 @@
-"""A whole election as a user runs it, through Airflow's REST API (the demo's own code): schema → seed →
-streaming → vote simulation, then the numbers checked everywhere they show: the compacted topics against
-PostgreSQL, the task logs through the API, the dashboard and the Airflow UI in headless Chromium."""
+"""Two elections side by side, as a user runs them, through Airflow's REST API (the demo's own code), on one running
+stack with no reset in between: seed A, stream, simulate A; seed B while the stream keeps running, simulate B;
+certify both. Then the numbers checked everywhere they show: the compacted topics against PostgreSQL per election,
+the statuses, every DAG run of the stack, the task logs through the API, the dashboard and the Airflow UI in
+headless Chromium."""
 
 from __future__ import annotations
 
 import json
-import time
+import re
 
-import psycopg
 import pytest
+import support
 from browser import local_only_page, screenshot
-from support import reset_platform, stream_processes
+from conftest import drained
 
-from election.compacted import latest_values
+from election import elections
 from election.config import Settings
-from election.demo import DAG_IDS, Demo, DemoRequest, connect, results_table
-from election.stack.airflow import admin_password
+from election.demo import DAG_IDS, Demo, DemoRequest, admin_login, results_table
 
-pytestmark = pytest.mark.timeout(1500)
+pytestmark = pytest.mark.timeout(1800)
 
-REQUEST = DemoRequest(voters=2_000, candidates=3, turnout=0.7, votes_per_second=400, random_seed=77)
-VOTES = round(REQUEST.voters * REQUEST.turnout)
+A = DemoRequest(voters=1_201, candidates=3, turnout=0.7, votes_per_second=300, random_seed=77, name="e2e A")
+B = DemoRequest(voters=2_003, candidates=4, turnout=0.6, votes_per_second=0, random_seed=78, name="e2e B")
+
+
+def expected_votes(request: DemoRequest) -> int:
+    return round(request.voters * request.turnout)
 
 
 @pytest.fixture(scope="module")
-def election(settings: Settings):
-    """The election, run once; the streaming run is stopped (marked success, as a user ends it) at the end."""
-    reset_platform(settings)
-    demo = Demo(settings, connect(settings))
+def two_elections(settings: Settings, api, stream):
+    """Both elections, run once; every DAG run of the stack from the start of it on is checked afterwards."""
+    started = support.utc_now()
+    demo = Demo(settings, api)
     demo.prepare()
-    demo.schema_and_seed(REQUEST)
-    stream_run = demo.start_stream()
-    try:
-        demo.simulate(REQUEST)
-        results = demo.wait_for_drain()
-        print(results_table(results))
-        yield demo, results
-    finally:  # a failing test still leaves no stream behind (test_the_stream_stops_cleanly asserts it)
-        if demo.api.task_state("election_streaming", stream_run, "aggregate_votes") == "running":
-            stop_stream(demo, stream_run)
+    demo.schema()
+    a = demo.seed(A)
+    support.CREATED.append(a)
+    demo.ensure_stream()
+    demo.simulate(a, A)
+    a_runs = dict(demo.runs.run_ids)
+    b = demo.seed(B)  # the stream keeps running: B is counted without restarting it
+    support.CREATED.append(b)
+    demo.simulate(b, B)
+    b_runs = dict(demo.runs.run_ids)
+    for election_id in (a, b):
+        drained(settings, election_id)
+        demo.certify(election_id)
+    print(results_table(demo.results(a)))
+    print(results_table(demo.results(b)))
+    return {"demo": demo, "started": started, "ids": (a, b), "runs": (a_runs, b_runs)}
 
 
-def stop_stream(demo: Demo, run_id: str) -> str:
-    """What a user does to end the stream: mark the running task success. The run's final state."""
-    demo.api.mark_task("election_streaming", run_id, "aggregate_votes", "success")
-    state = demo.api.wait_for_run("election_streaming", run_id, timeout=120)
-    deadline = time.monotonic() + 60
-    while stream_processes() and time.monotonic() < deadline:
-        time.sleep(1)
-    return state
+def test_each_election_is_counted_exactly_and_certified(settings: Settings, two_elections) -> None:
+    for election_id, request in zip(two_elections["ids"], (A, B), strict=True):
+        in_postgres = support.per_candidate_in_postgres(settings, election_id)
+        assert sum(in_postgres.values()) == expected_votes(request)
+        streamed = support.latest_by_key(settings, settings.topics.votes_per_candidate, election_id)
+        assert {v["candidate_id"]: v["total_votes"] for v in streamed.values()} == in_postgres
+        assert all(key == f"{election_id}:{v['candidate_id']}" for key, v in streamed.items())
+        states = support.latest_by_key(settings, settings.topics.turnout_by_location, election_id)
+        assert sum(v["total_votes"] for v in states.values()) == expected_votes(request)
+        assert all(v["count"] == v["total_votes"] for v in states.values()), "the seed project's field is kept"
+        parties = support.latest_by_key(settings, settings.topics.votes_per_party, election_id)
+        assert sum(v["total_votes"] for v in parties.values()) == expected_votes(request)
+        with support.connect(settings) as conn:
+            election = elections.require(conn, election_id)
+            certified = dict(
+                conn.execute(
+                    "SELECT candidate_id::text, votes FROM certified_results WHERE election_id = %s", (election_id,)
+                ).fetchall()
+            )
+        assert election.status == "certified"
+        assert {c: v for c, v in certified.items() if v} == in_postgres
+        result = support.latest_by_key(settings, settings.topics.election_results)[str(election_id)]
+        assert result["status"] == "certified"
+        assert result["total_votes"] == expected_votes(request)
 
 
-def test_every_dag_run_succeeds(election) -> None:
-    demo, _ = election
-    for dag_id in ("election_schema", "election_seed", "election_vote_simulation"):
-        assert demo.api.run_state(dag_id, demo.runs.run_ids[dag_id]) == "success"
-    streaming = demo.runs.run_ids["election_streaming"]
-    assert demo.api.task_state("election_streaming", streaming, "aggregate_votes") == "running"
+def test_the_elections_are_kept_apart(settings: Settings, two_elections) -> None:
+    a, b = two_elections["ids"]
+    with support.connect(settings) as conn:
+        candidates = {
+            e: {c for (c,) in conn.execute("SELECT candidate_id::text FROM candidates WHERE election_id = %s", (e,))}
+            for e in (a, b)
+        }
+    assert len(candidates[a]) == 3
+    assert len(candidates[b]) == 4
+    streamed_b = support.latest_by_key(settings, settings.topics.votes_per_candidate, b)
+    assert {v["candidate_id"] for v in streamed_b.values()} <= candidates[b]
 
 
-def test_the_streamed_totals_equal_postgres_exactly(settings: Settings, election) -> None:
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        recorded = dict(conn.execute("SELECT candidate_id::text, count(*) FROM votes GROUP BY 1").fetchall())
-    assert sum(recorded.values()) == VOTES
-    streamed = latest_values(settings.kafka_client_config(), settings.topics.votes_per_candidate)
-    assert {key: value["total_votes"] for key, value in streamed.items()} == recorded
-    states = latest_values(settings.kafka_client_config(), settings.topics.turnout_by_location)
-    assert sum(value["total_votes"] for value in states.values()) == VOTES
-    parties = latest_values(settings.kafka_client_config(), settings.topics.votes_per_party)
-    assert sum(value["total_votes"] for value in parties.values()) == VOTES
-    assert latest_values(settings.kafka_client_config(), settings.topics.votes_dead_letter) == {}
+def test_no_dag_run_of_the_stack_failed(two_elections, api) -> None:
+    states = api.run_states_since(two_elections["started"])
+    assert states, "the runs of the two elections are listed"
+    assert {key: state for key, state in states.items() if state == "failed"} == {}
+    seeds = [key for key in states if key[0] == "election_seed"]
+    assert len(seeds) == 2, "nothing started a seed run but the user"
 
 
-def test_every_task_log_is_readable_through_the_api(election) -> None:
-    demo, _ = election
-    expected = {
-        "election_schema": {"migrate_schema": "Running statement"},
-        "election_seed": {"load": "loaded 2,000 voters"},
-        "election_streaming": {"aggregate_votes": "[progress] vote_aggregation"},
-        "election_vote_simulation": {
-            "wait_for_voters": "",
-            "wait_for_stream": "stream heartbeat",
-            "cast_votes": f"{VOTES:,} votes cast",
-        },
+def test_certifying_again_changes_nothing(settings: Settings, two_elections) -> None:
+    demo = two_elections["demo"]
+    a = two_elections["ids"][0]
+    before = support.latest_by_key(settings, settings.topics.election_results)[str(a)]
+    demo.certify(a)
+    run_id = demo.runs.run_ids["election_certify"]
+    states = {
+        ti.task_id: str(ti.state.value)
+        for ti in demo.api.tasks.get_task_instances("election_certify", run_id).task_instances
     }
-    for dag_id, tasks in expected.items():
-        run_id = demo.runs.run_ids[dag_id]
+    assert states["close_election"] == "success"
+    assert {state for task, state in states.items() if task != "close_election"} == {"skipped"}
+    assert support.latest_by_key(settings, settings.topics.election_results)[str(a)] == before
+
+
+def test_every_task_log_is_readable_through_the_api(two_elections) -> None:
+    demo = two_elections["demo"]
+    a, _ = two_elections["ids"]
+    a_runs, b_runs = two_elections["runs"]
+    expected = [
+        ("election_schema", a_runs, {"migrate_schema": "schema"}),
+        ("election_seed", a_runs, {"load": f"election_id={a}", "publish": f"election {a}: published"}),
+        ("election_streaming", b_runs, {"aggregate_votes": "[stream] counting"}),
+        (
+            "election_vote_simulation",
+            a_runs,
+            {
+                "wait_for_voters": "voters published",
+                "wait_for_stream": f"counting election {a}",
+                "cast_votes": f"{expected_votes(A):,} votes cast",
+            },
+        ),
+    ]
+    for dag_id, runs, tasks in expected:
         for task_id, text in tasks.items():
-            log = demo.api.task_log(dag_id, run_id, task_id)
-            assert log.strip(), f"{dag_id}.{task_id} has an empty log"
+            log = demo.api.task_log(dag_id, runs[dag_id], task_id)
             assert text in log, f"{dag_id}.{task_id}: {text!r} not in its log:\n{log[-2000:]}"
+            assert "***" not in log, f"{dag_id}.{task_id}: the secret masker blanked a word of the log"
+            assert not re.search(r'"level":"error"', log), f"{dag_id}.{task_id} logs errors:\n{log[-2000:]}"
 
 
-def test_the_dashboard_shows_the_same_leader_and_total(settings: Settings, election) -> None:
-    _, results = election
+def test_the_dashboard_shows_election_b_with_its_leader_and_status(settings: Settings, two_elections) -> None:
+    demo = two_elections["demo"]
+    _, b = two_elections["ids"]
+    leader = demo.results(b)[0]["candidate"]
     with local_only_page(1400, 3000) as (page, blocked):
-        page.goto(settings.dashboard_url, wait_until="domcontentloaded")
+        page.goto(f"{settings.dashboard_url}/?election={b}", wait_until="domcontentloaded")
         votes = page.locator('[data-testid="stMetric"]', has_text="Votes cast").locator('[data-testid="stMetricValue"]')
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not (votes.count() and votes.first.inner_text().strip() == f"{VOTES:,}"):
-            page.wait_for_timeout(1000)
-        assert votes.first.inner_text().strip() == f"{VOTES:,}"
-        assert results[0]["candidate"] in page.locator(".st-key-leader").inner_text()
+        votes.first.wait_for(timeout=60_000)
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('[data-testid=\"stMetricValue\"]'))"
+            f".some(e => e.innerText.trim() === '{expected_votes(B):,}')",
+            timeout=90_000,
+        )
+        status = page.locator(".st-key-election-status").inner_text()
+        assert "e2e B" in status
+        assert "certified" in status
+        assert leader in page.locator(".st-key-leader").inner_text()
+        assert page.url.endswith(f"election={b}")
         page.wait_for_function("document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 6")
         screenshot(page, "e2e-dashboard.png")
     assert blocked == []
 
 
-def test_the_airflow_ui_lists_the_four_dags_after_login(settings: Settings, election) -> None:
+def test_the_airflow_ui_lists_the_dags_after_login(settings: Settings, two_elections) -> None:
+    user, password = admin_login(settings)
     with local_only_page(1400, 900) as (page, blocked):
         page.goto(f"{settings.airflow_url}/", wait_until="domcontentloaded")
-        page.fill('input[name="username"]', settings.airflow_admin_user)
-        page.fill('input[name="password"]', admin_password(settings))
+        page.fill('input[name="username"]', user)
+        page.fill('input[name="password"]', password)
         page.click('button[type="submit"]')
         page.wait_for_url(lambda url: "/auth/login" not in url)
         page.goto(f"{settings.airflow_url}/dags", wait_until="domcontentloaded")
@@ -121,10 +178,3 @@ def test_the_airflow_ui_lists_the_four_dags_after_login(settings: Settings, elec
         path = screenshot(page, "airflow-dags.png")
     assert path.stat().st_size > 20_000
     assert blocked == [], json.dumps(blocked)
-
-
-def test_the_stream_stops_cleanly(election) -> None:
-    """Last: the streaming run, running until now, ends in success with no spark-submit or driver left."""
-    demo, _ = election
-    assert stop_stream(demo, demo.runs.run_ids["election_streaming"]) == "success"
-    assert stream_processes() == []

@@ -19,9 +19,15 @@ def test_contract_topics_exist_with_their_partitions_and_compaction(settings: Se
     resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in specs]
     for resource, future in admin.describe_configs(resources).items():
         policy = future.result(timeout=10)["cleanup.policy"].value
-        expected = "compact" if resource.name in settings.topics.aggregated() else "delete"
+        expected = specs[resource.name].config.get("cleanup.policy", "delete")
         assert policy == expected, resource.name
     assert {settings.topics.voters, settings.topics.candidates, settings.topics.votes_dead_letter} <= set(specs)
+    compacted = {name for name, spec in specs.items() if spec.compacted}
+    assert {
+        *settings.topics.aggregated(),
+        settings.topics.votes_dead_letter,
+        settings.topics.election_results,
+    } <= compacted
 
 
 def test_keyed_messages_round_trip_and_keep_per_key_partitioning(settings: Settings, scratch_topic: str) -> None:

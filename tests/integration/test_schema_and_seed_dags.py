@@ -1,4 +1,6 @@
-"""election_schema and election_seed, run in-process (`dag.test()`) against the real PostgreSQL and Kafka."""
+"""election_schema and election_seed, run in-process (`dag.test()`) against the real PostgreSQL and Kafka: the
+schema migrated once, a new election per seed run, retries that create nothing twice, and data-quality gates that
+keep a bad election from ever being visible."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from support import end_offsets, read_since, reset_election_data
+import support
 
+from election import elections
 from election.config import Settings
+from election.quality.connection import LendableConnection
+from election.quality.validation import DataQualityError
 from election.seeding.load import load_seed
-from election.seeding.pipeline import generate_step
+from election.seeding.pipeline import generate_step, load_step
 from election.seeding.staging import SeedRequest
 
 pytestmark = pytest.mark.timeout(600)
@@ -25,151 +30,190 @@ SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
     FROM pg_constraint WHERE connamespace = 'public'::regnamespace
     UNION ALL SELECT format('index %s', indexdef) FROM pg_indexes WHERE schemaname = 'public'
     UNION ALL SELECT format('region %s xmin %s', state_code, xmin) FROM regions
-    UNION ALL SELECT format('migration %s %s', version, applied_at) FROM schema_migrations
+    UNION ALL SELECT format('revision %s', version_num) FROM alembic_version
 ) AS schema(line)
 """
-
-
-def _db(settings: Settings) -> psycopg.Connection:
-    return psycopg.connect(settings.election_db.conninfo(), autocommit=True)
-
-
-def _counts(settings: Settings) -> tuple[int, int, int, int]:
-    with _db(settings) as conn:
-        return conn.execute(
-            "SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM candidates),"
-            " (SELECT count(*) FROM voters), (SELECT count(*) FROM election_registry)"
-        ).fetchone()
 
 
 def _task_states(dag_run) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
-def test_schema_dag_creates_the_schema_and_a_second_run_changes_nothing(settings: Settings, run_dag) -> None:
+def _elections(settings: Settings) -> list[elections.Election]:
+    with support.connect(settings) as conn:
+        return elections.all_elections(conn)
+
+
+def _new_since(settings: Settings, before: list[elections.Election]) -> list[elections.Election]:
+    known = {e.election_id for e in before}
+    created = [e for e in _elections(settings) if e.election_id not in known]
+    support.CREATED.extend(e.election_id for e in created)
+    return created
+
+
+def _counts(settings: Settings, election_id: int) -> tuple[int, int, int]:
+    with support.connect(settings) as conn:
+        return conn.execute(
+            "SELECT (SELECT count(*) FROM parties WHERE election_id = %(e)s),"
+            " (SELECT count(*) FROM candidates WHERE election_id = %(e)s),"
+            " (SELECT count(*) FROM voters WHERE election_id = %(e)s)",
+            {"e": election_id},
+        ).fetchone()
+
+
+def test_schema_dag_migrates_and_a_second_run_changes_nothing(settings: Settings, run_dag) -> None:
     assert run_dag("election_schema").state == "success"
-    with _db(settings) as conn:
+    with support.connect(settings) as conn:
         before = conn.execute(SCHEMA_FINGERPRINT).fetchone()[0]
         regions = conn.execute("SELECT count(*) FROM regions").fetchone()[0]
     assert regions == 51
-    for table in ("parties", "candidates", "voters", "votes", "election_registry"):
+    for table in ("elections", "parties", "candidates", "voters", "votes", "vote_outbox", "certified_results"):
         assert f"column {table}." in before
 
     assert run_dag("election_schema").state == "success"
-    with _db(settings) as conn:
+    with support.connect(settings) as conn:
         after = conn.execute(SCHEMA_FINGERPRINT).fetchone()[0]
     assert after == before
 
 
-def test_one_vote_per_voter_is_enforced_by_the_database(settings: Settings) -> None:
-    with _db(settings) as conn:
-        constraints = conn.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'votes'::regclass"
-        ).fetchall()
-    assert ("PRIMARY KEY (voter_id)",) in constraints
+def test_every_seed_run_creates_a_new_election_and_publishes_it(settings: Settings, run_dag) -> None:
+    before = _elections(settings)
+    voters_from = support.end_offsets(settings, settings.topics.voters)
+    candidates_from = support.end_offsets(settings, settings.topics.candidates)
 
-
-def test_dashboard_role_can_only_read(settings: Settings) -> None:
-    with psycopg.connect(settings.dashboard_db.conninfo(), autocommit=True) as conn:
-        assert conn.execute("SELECT count(*) FROM regions").fetchone() == (51,)
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("INSERT INTO parties VALUES (99, 'Intruders', '#000000')")
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("CREATE TABLE dashboard_was_here (id int)")
-
-
-@pytest.fixture
-def empty_election(settings: Settings) -> None:
-    reset_election_data(settings)
-
-
-def test_seed_loads_and_publishes_exactly_the_params_and_a_rerun_is_a_noop(
-    settings: Settings, run_dag, empty_election
-) -> None:
-    voters_from = end_offsets(settings, settings.topics.voters)
-    candidates_from = end_offsets(settings, settings.topics.candidates)
-
-    run = run_dag("election_seed", num_voters=3_000, num_candidates=4, random_seed=7)
+    run = run_dag("election_seed", election_name="seed test", num_voters=3_000, num_candidates=4, random_seed=7)
     assert run.state == "success", _task_states(run)
-    assert _counts(settings) == (4, 4, 3_000, 1)
+    again = run_dag("election_seed", election_name=None, num_voters=3_000, num_candidates=4, random_seed=7)
+    assert again.state == "success", _task_states(again)
 
-    # Every voter in the table was published once, keyed by its id, with the table's columns.
-    with _db(settings) as conn:
-        voter_ids = sorted(str(v) for (v,) in conn.execute("SELECT voter_id FROM voters").fetchall())
-        candidate_ids = sorted(str(c) for (c,) in conn.execute("SELECT candidate_id FROM candidates").fetchall())
-    voters = read_since(settings, settings.topics.voters, voters_from)
-    assert sorted(key for key, _ in voters) == voter_ids
-    record = json.loads(voters[0][1])
-    assert record["voter_id"] == voters[0][0]
-    assert {"voter_name", "date_of_birth", "gender", "address_state", "email", "picture"} <= set(record)
-    candidates = read_since(settings, settings.topics.candidates, candidates_from)
-    assert sorted(key for key, _ in candidates) == candidate_ids
-    assert {"candidate_name", "party", "photo_url"} <= set(json.loads(candidates[0][1]))
+    created = _new_since(settings, before)
+    assert len(created) == 2, "two runs, two elections, even with the same parameters"
+    first, second = sorted(created, key=lambda e: e.election_id)
+    assert first.name == "seed test"
+    assert "3,000 voters, seed 7" in second.name
+    for election in created:
+        assert _counts(settings, election.election_id) == (4, 4, 3_000)
+        assert election.status == "open"
+        assert election.published_at is not None
+    assert (first.seed_run, second.seed_run) == (f"election_seed/{run.run_id}", f"election_seed/{again.run_id}")
 
-    voters_from = end_offsets(settings, settings.topics.voters)
-    rerun = run_dag("election_seed", num_voters=3_000, num_candidates=4, random_seed=7)
-    assert rerun.state == "success", _task_states(rerun)
-    assert _counts(settings) == (4, 4, 3_000, 1)
-    assert read_since(settings, settings.topics.voters, voters_from) == []
-
-
-def test_other_params_than_the_loaded_election_are_refused(settings: Settings, run_dag, capfd) -> None:
-    before = _counts(settings)
-    assert before[2] > 0, "runs after the seed test: an election is loaded"
-    run = run_dag("election_seed", num_voters=500, num_candidates=2, random_seed=8)
-    assert run.state == "failed"
-    assert _task_states(run)["load"] == "failed"
-    assert _counts(settings) == before
-    assert "the database already holds another election" in capfd.readouterr().out
-
-
-def test_a_defect_planted_in_the_voters_table_fails_post_load_validation(settings: Settings, run_dag, capfd) -> None:
-    with _db(settings) as conn:
-        conn.execute(
-            "UPDATE voters SET email = 'not-an-email'"
-            " WHERE voter_id = (SELECT voter_id FROM voters ORDER BY voter_id LIMIT 1)"
+    # Every voter of the first election published once, keyed <election_id>:<voter_id>, with the table's columns.
+    with support.connect(settings) as conn:
+        voter_ids = sorted(
+            f"{first.election_id}:{v}"
+            for (v,) in conn.execute("SELECT voter_id FROM voters WHERE election_id = %s", (first.election_id,))
         )
-    run = run_dag("election_seed", num_voters=3_000, num_candidates=4, random_seed=7)
-    states = _task_states(run)
-    assert run.state == "failed"
-    assert states["validate_loaded"] == "failed"
-    assert states["publish"] == "upstream_failed"
-    log = capfd.readouterr().out
-    assert "expect_column_values_to_match_regex on column 'email': 1 of 3,000 rows fail" in log
-    assert "not-an-email" in log
+    voters = support.read_since(settings, settings.topics.voters, voters_from)
+    mine = sorted(key for key, _ in voters if key.startswith(f"{first.election_id}:"))
+    assert mine == voter_ids
+    record = json.loads(next(value for key, value in voters if key.startswith(f"{first.election_id}:")))
+    assert record["election_id"] == first.election_id
+    assert {"voter_name", "date_of_birth", "gender", "address_state", "email", "picture"} <= set(record)
+    assert record["address_postcode"].isdigit()
+    assert len(record["address_postcode"]) == 5
+    candidates = support.read_since(settings, settings.topics.candidates, candidates_from)
+    assert len([k for k, _ in candidates if k.startswith(f"{first.election_id}:")]) == 4
+    assert {"candidate_name", "party", "party_affiliation", "photo_url"} <= set(json.loads(candidates[0][1]))
+    # where the election's voters sit on each partition, for its caster
+    spans = first.voter_offsets
+    assert spans
+    assert sum(last - first_offset + 1 for first_offset, last in spans.values()) >= 3_000
 
 
-def test_a_defect_in_the_generated_frame_loads_nothing(settings: Settings, run_dag, empty_election, capfd) -> None:
+def test_a_retry_of_the_same_run_creates_no_second_election(settings: Settings, tmp_path) -> None:
+    staged = generate_step(SeedRequest(500, 2, 3, settings.election_date), tmp_path)
+    with LendableConnection.connect(settings.election_db.conninfo()) as conn:
+        first = load_step(conn, staged, name="retry test", seed_run="election_seed/retry-test-run")
+        retry = load_step(conn, staged, name="retry test", seed_run="election_seed/retry-test-run")
+    support.CREATED.append(first.election_id)
+    assert first.loaded
+    assert not retry.loaded
+    assert retry.election_id == first.election_id
+    assert _counts(settings, first.election_id) == (2, 2, 500)
+
+
+def test_a_defect_found_after_the_load_leaves_no_election_behind(settings: Settings, tmp_path) -> None:
+    """The post-load checks run inside the load's transaction: the loaded rows fail them (a row lost between the
+    generated frame's checks and the load), and nothing of the election was ever visible."""
+    request = SeedRequest(2_000, 3, 22, settings.election_date)
+    staged = generate_step(request, tmp_path)
+    voters = pq.read_table(staged.path("voters"))
+    pq.write_table(voters.slice(0, voters.num_rows - 1), staged.path("voters"))  # 1,999 of 2,000 voters
+    before = _elections(settings)
+
+    seen_by_others: list[int] = []
+    with LendableConnection.connect(settings.election_db.conninfo()) as conn, support.connect(settings) as other:
+
+        def check(loading, election_id):
+            # while the checks run, another session does not see the election
+            seen_by_others.append(
+                other.execute("SELECT count(*) FROM elections WHERE election_id = %s", (election_id,)).fetchone()[0]
+            )
+            from election.seeding.pipeline import validate_loaded
+
+            validate_loaded(conn, request)
+
+        with pytest.raises(DataQualityError) as failure:
+            load_seed(conn, staged, name="defect test", seed_run="election_seed/defect-test", check=check)
+    assert "expect_table_row_count_to_equal" in str(failure.value)
+    assert "observed 1999" in str(failure.value)
+    assert seen_by_others == [0]
+    assert _new_since(settings, before) == []
+
+
+def test_a_defect_planted_in_the_loaded_rows_fails_the_suites_with_a_summary(settings: Settings, tmp_path) -> None:
+    """An e-mail the database accepts but the voters suite refuses, planted past the generated frame's checks."""
+    request = SeedRequest(1_500, 3, 23, settings.election_date)
+    staged = generate_step(request, tmp_path)
+    voters = pq.read_table(staged.path("voters"))
+    emails = voters["email"].to_pylist()
+    emails[0] = "not-an-email"
+    index = voters.schema.get_field_index("email")
+    pq.write_table(voters.set_column(index, "email", pa.array(emails)), staged.path("voters"))
+    before = _elections(settings)
+    with LendableConnection.connect(settings.election_db.conninfo()) as conn, pytest.raises(DataQualityError) as error:
+        load_step(conn, staged, name="planted defect", seed_run="election_seed/planted-defect")
+    summary = str(error.value)
+    assert "expect_column_values_to_match_regex on column 'email': 1 of 1,500 rows fail" in summary
+    assert "not-an-email" in summary
+    assert _new_since(settings, before) == []
+
+
+def test_a_defect_in_the_generated_frame_loads_nothing(settings: Settings, run_dag, capfd) -> None:
     request = SeedRequest(2_000, 3, 21, settings.election_date)
     staged = generate_step(request, settings.seed_staging_dir)
     voters = pq.read_table(staged.path("voters"))
-    minor = pa.array([settings.election_date.replace(year=settings.election_date.year - 16)], pa.date32())
+    minor = settings.election_date.replace(year=settings.election_date.year - 16)
     index = voters.schema.get_field_index("date_of_birth")
     patched = voters["date_of_birth"].to_pylist()
-    patched[10] = minor[0].as_py()
+    patched[10] = minor
     pq.write_table(voters.set_column(index, "date_of_birth", pa.array(patched, pa.date32())), staged.path("voters"))
+    before = _elections(settings)
+    try:
+        run = run_dag("election_seed", num_voters=2_000, num_candidates=3, random_seed=21)
+    finally:
+        from election.seeding.staging import discard
 
-    run = run_dag("election_seed", num_voters=2_000, num_candidates=3, random_seed=21)
+        discard(staged)
     states = _task_states(run)
     assert states["validate_generated"] == "failed"
     assert states["load"] == "upstream_failed"
-    assert _counts(settings) == (0, 0, 0, 0)
+    assert _new_since(settings, before) == []
     assert "age_on_election_day': 1 of 2,000 rows fail" in capfd.readouterr().out
 
 
-def test_a_load_that_fails_midway_leaves_nothing_behind(settings: Settings, empty_election) -> None:
-    """A row the database rejects in the last COPY batch rolls back everything loaded before it."""
-    request = SeedRequest(250_000, 3, 5, settings.election_date)
-    staged = generate_step(request, settings.seed_staging_dir)
+def test_a_load_that_fails_midway_leaves_nothing_behind(settings: Settings, tmp_path) -> None:
+    """A row the database rejects in the last COPY batch rolls back everything loaded before it, election included."""
+    staged = generate_step(SeedRequest(250_000, 3, 5, settings.election_date), tmp_path)
     voters = pq.read_table(staged.path("voters"))
     states = voters["address_state"].to_pylist()
     states[-1] = "ZZ"  # no such region: the foreign key refuses it, after 249,999 good rows
     index = voters.schema.get_field_index("address_state")
     pq.write_table(voters.set_column(index, "address_state", pa.array(states)), staged.path("voters"))
-
+    before = _elections(settings)
     with (
-        psycopg.connect(settings.election_db.conninfo()) as conn,
+        LendableConnection.connect(settings.election_db.conninfo()) as conn,
         pytest.raises(psycopg.errors.ForeignKeyViolation),
     ):
-        load_seed(conn, staged)
-    assert _counts(settings) == (0, 0, 0, 0)
+        load_seed(conn, staged, name="midway failure")
+    assert _new_since(settings, before) == []

@@ -1,4 +1,6 @@
-"""The vote aggregation job with the real broker and spark-submit: exact outputs, dead letters, restarts."""
+"""The vote stream with the real broker and spark-submit, on an election and topics of its own: exact outputs per
+election, every forged or malformed record set aside with its reason (totals still equal to the votes), restarts
+after kill -9, and an election seeded while the job runs counted without restarting it."""
 
 from __future__ import annotations
 
@@ -14,18 +16,16 @@ from collections import Counter
 from dataclasses import dataclass
 
 import psutil
-import psycopg
 import pytest
-from confluent_kafka import Producer
-from support import create_topics, delete_topics, latest_by_key, read_all, seed_election
+import support
 
-from election.config import Settings
-from election.records import age_band, encode_vote
+from election.config import Settings, Topics
+from election.domain import age_band
+from election.kafka_io import produce_all, reliable_producer
+from election.records import encode_vote, vote_key
 from election.streaming.submit import spark_environment, spark_submit_command
 
 pytestmark = pytest.mark.timeout(900)
-
-OUTPUTS = ("candidates", "parties", "turnout", "demographics", "over_time", "dead_letter", "heartbeat")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Voter:
     voter_id: str
     state: str
     gender: str
-    age: int
+    age: int  # on election day
 
 
 @dataclass(frozen=True)
@@ -46,64 +46,66 @@ class Candidate:
 
 @dataclass
 class Election:
+    election_id: int
     voters: list[Voter]
     candidates: list[Candidate]
     registered: dict[str, int]
 
 
-@pytest.fixture(scope="module")
-def election(settings: Settings) -> Election:
-    seed_election(settings, voters=2_000, candidates=3, random_seed=44)
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
+def load_election(settings: Settings, election_id: int) -> Election:
+    with support.connect(settings) as conn:
         voters = [
             Voter(str(v), s, g, a)
             for v, s, g, a in conn.execute(
-                "SELECT voter_id, address_state, gender,"
-                " date_part('year', age(%s, date_of_birth))::int FROM voters ORDER BY voter_id",
-                (settings.election_date,),
+                "SELECT voter_id, address_state, gender, date_part('year', age(e.election_date, date_of_birth))::int"
+                " FROM voters JOIN elections e USING (election_id) WHERE election_id = %s ORDER BY voter_id",
+                (election_id,),
             ).fetchall()
         ]
         candidates = [
             Candidate(str(c), n, p, u)
             for c, n, p, u in conn.execute(
-                "SELECT candidate_id, candidate_name, party_name, photo_url FROM candidates JOIN parties USING "
-                "(party_id) ORDER BY party_id"
+                "SELECT candidate_id, candidate_name, party_name, photo_url FROM candidates"
+                " JOIN parties USING (election_id, party_id) WHERE election_id = %s ORDER BY party_id",
+                (election_id,),
             ).fetchall()
         ]
-        registered = dict(conn.execute("SELECT address_state, count(*) FROM voters GROUP BY 1").fetchall())
-    return Election(voters, candidates, registered)
+        registered = dict(
+            conn.execute(
+                "SELECT address_state, count(*) FROM voters WHERE election_id = %s GROUP BY 1", (election_id,)
+            ).fetchall()
+        )
+    return Election(election_id, voters, candidates, registered)
+
+
+@pytest.fixture(scope="module")
+def election(settings: Settings, tmp_path_factory) -> Election:
+    return load_election(
+        settings, support.new_election(settings, 2_000, 3, 44, staging=tmp_path_factory.mktemp("seed"))
+    )
 
 
 @pytest.fixture
-def topics(settings: Settings):
-    prefix = f"test_stream_{uuid.uuid4().hex[:8]}_"
-    names = {name: prefix + name for name in ("votes", *OUTPUTS)}
-    create_topics(settings, {name: (3 if key == "votes" else 1) for key, name in names.items()})
-    yield names
-    delete_topics(settings, list(names.values()))
+def scratch(settings: Settings):
+    with support.scratch_topics(settings, "stream") as (prefix, topics):
+        yield prefix, topics
 
 
-def job_command(settings: Settings, topics: dict[str, str], checkpoint: str, **overrides) -> list[str]:
+def job_command(settings: Settings, prefix: str, checkpoint: str, elections: list[int] | None, **overrides):
     return spark_submit_command(
         settings,
         master="local[2]",
-        votes_topic=topics["votes"],
-        candidates_topic_out=topics["candidates"],
-        parties_topic_out=topics["parties"],
-        turnout_topic_out=topics["turnout"],
-        demographics_topic_out=topics["demographics"],
-        over_time_topic_out=topics["over_time"],
-        dead_letter_topic=topics["dead_letter"],
-        heartbeat_topic=topics["heartbeat"],
+        topic_prefix=prefix,
         checkpoint_dir=checkpoint,
         shuffle_partitions=2,
+        election_ids=",".join(map(str, elections)) if elections else None,
         **overrides,
     )
 
 
-def run_bounded(settings: Settings, topics: dict[str, str], checkpoint: str) -> subprocess.CompletedProcess[str]:
+def run_bounded(settings: Settings, prefix: str, checkpoint: str, elections: list[int]):
     result = subprocess.run(
-        job_command(settings, topics, checkpoint, available_now=True),
+        job_command(settings, prefix, checkpoint, elections, available_now=True),
         capture_output=True,
         text=True,
         timeout=600,
@@ -114,13 +116,11 @@ def run_bounded(settings: Settings, topics: dict[str, str], checkpoint: str) -> 
     return result
 
 
-def cast(election: Election, voters: list[Voter], start: dt.datetime) -> list[tuple[Voter, Candidate, bytes]]:
-    rng = random.Random(len(voters))
-    votes = []
-    for i, voter in enumerate(voters):
-        candidate = rng.choice(election.candidates)
-        at = start + dt.timedelta(milliseconds=37 * i)
-        payload = encode_vote(
+def ballot(election: Election, voter: Voter, candidate: Candidate, at: dt.datetime, **changes) -> bytes:
+    """A vote as the caster produces it (changes: fields forged)."""
+    vote = json.loads(
+        encode_vote(
+            election_id=election.election_id,
             voter_id=voter.voter_id,
             candidate_id=candidate.candidate_id,
             candidate_name=candidate.name,
@@ -131,116 +131,147 @@ def cast(election: Election, voters: list[Voter], start: dt.datetime) -> list[tu
             age=voter.age,
             voting_time=at,
         )
-        votes.append((voter, candidate, payload))
+    )
+    return json.dumps({k: v for k, v in {**vote, **changes}.items() if v is not ...}).encode()
+
+
+def cast(election: Election, voters: list[Voter], start: dt.datetime) -> list[tuple[Voter, Candidate, bytes]]:
+    rng = random.Random(len(voters))
+    votes = []
+    for i, voter in enumerate(voters):
+        candidate = rng.choice(election.candidates)
+        votes.append((voter, candidate, ballot(election, voter, candidate, start + dt.timedelta(milliseconds=37 * i))))
     return votes
 
 
 def produce(settings: Settings, topic: str, records: list[tuple[str | None, bytes]]) -> None:
-    producer = Producer(settings.kafka_client_config(**{"enable.idempotence": True, "acks": "all"}))
-    for key, value in records:
-        producer.produce(topic, key=key, value=value)
-    assert producer.flush(60) == 0
+    produce_all(reliable_producer(settings.kafka_client_config()), topic, records)
 
 
-def expected_outputs(election: Election, votes: list[tuple[Voter, Candidate, bytes]]) -> dict[str, dict]:
+def expected_outputs(election: Election, votes) -> dict[str, dict]:
     unique = {voter.voter_id: (voter, candidate) for voter, candidate, _ in votes}.values()
     per_candidate = Counter(c.candidate_id for _, c in unique)
     per_party = Counter(c.party for _, c in unique)
     per_state = Counter(v.state for v, _ in unique)
+    per_state_candidate = Counter(f"{v.state}:{c.candidate_id}" for v, c in unique)
     per_cell = Counter(f"{v.gender}|{age_band(v.age)}" for v, _ in unique)
+    e = election.election_id
     return {
-        "candidates": {
-            c.candidate_id: {
+        "candidate": {
+            f"{e}:{c.candidate_id}": {
+                "election_id": e,
+                "candidate_id": c.candidate_id,
                 "candidate_name": c.name,
                 "party": c.party,
+                "party_affiliation": c.party,
                 "photo_url": c.photo_url,
                 "total_votes": per_candidate[c.candidate_id],
             }
             for c in election.candidates
             if per_candidate[c.candidate_id]
         },
-        "parties": {party: {"total_votes": n} for party, n in per_party.items()},
-        "turnout": {
-            state: {
+        "party": {f"{e}:{p}": {"election_id": e, "party": p, "total_votes": n} for p, n in per_party.items()},
+        "state": {
+            f"{e}:{state}": {
+                "election_id": e,
+                "state": state,
                 "total_votes": n,
+                "count": n,
                 "registered_voters": election.registered[state],
                 "turnout_pct": round(100.0 * n / election.registered[state], 2),
             }
             for state, n in per_state.items()
         },
-        "demographics": {cell: {"total_votes": n} for cell, n in per_cell.items()},
+        "state_candidate": {f"{e}:{key}": n for key, n in per_state_candidate.items()},
+        "demographic": {f"{e}:{cell}": n for cell, n in per_cell.items()},
     }
 
 
-def actual_outputs(settings: Settings, topics: dict[str, str]) -> dict[str, dict]:
-    def strip(values: dict[str, dict], drop: tuple[str, ...]) -> dict[str, dict]:
-        return {k: {f: v for f, v in value.items() if f not in drop} for k, value in values.items()}
+def actual_outputs(settings: Settings, topics: Topics) -> dict[str, dict]:
+    def strip(values: dict[str, dict]) -> dict[str, dict]:
+        return {k: {f: v for f, v in value.items() if f != "updated_at"} for k, value in values.items()}
 
+    by = topics.by_dimension()
     return {
-        "candidates": strip(latest_by_key(settings, topics["candidates"]), ("candidate_id", "updated_at")),
-        "parties": strip(latest_by_key(settings, topics["parties"]), ("party", "updated_at")),
-        "turnout": strip(latest_by_key(settings, topics["turnout"]), ("state", "updated_at")),
-        "demographics": strip(latest_by_key(settings, topics["demographics"]), ("gender", "age_band", "updated_at")),
+        "candidate": strip(support.latest_by_key(settings, by["candidate"])),
+        "party": strip(support.latest_by_key(settings, by["party"])),
+        "state": strip(support.latest_by_key(settings, by["state"])),
+        "state_candidate": {
+            k: v["total_votes"] for k, v in support.latest_by_key(settings, by["state_candidate"]).items()
+        },
+        "demographic": {k: v["total_votes"] for k, v in support.latest_by_key(settings, by["demographic"]).items()},
     }
 
 
-def malformed_votes(election: Election) -> list[tuple[bytes, str]]:
-    """One record per kind of defect, with the reason the job must give."""
+def forged_records(election: Election, other: Election) -> list[tuple[bytes, str]]:
+    """One record per kind of forgery or defect, with the reason the stream must give it."""
     voter, candidate = election.voters[-1], election.candidates[0]
-    good = json.loads(
-        encode_vote(
-            voter_id=voter.voter_id,
-            candidate_id=candidate.candidate_id,
-            candidate_name=candidate.name,
-            party=candidate.party,
-            photo_url=candidate.photo_url,
-            address_state=voter.state,
-            gender=voter.gender,
-            age=voter.age,
-            voting_time=dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC),
-        )
-    )
-
-    def variant(**changes) -> bytes:
-        return json.dumps({k: v for k, v in {**good, **changes}.items() if v is not ...}).encode()
-
+    unvoted = election.voters[-2]
+    at = dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC)
+    wrong_state = next(s for s in ("CA", "TX", "NY") if s != unvoted.state)
+    other_party = next(c.party for c in election.candidates if c.party != candidate.party)
     return [
-        (b"{this is not json", "unparseable JSON"),
-        (variant(voter_id=...), "missing voter_id"),
-        (variant(candidate_id=...), "missing candidate_id"),
-        (variant(candidate_id=str(uuid.uuid4())), "unknown candidate_id"),
-        (variant(voting_time="not a time"), "bad voting_time"),
-        (variant(vote="yes"), "vote must be 1"),
+        (b"{this is not json", "malformed"),
+        (ballot(election, voter, candidate, at, voter_id=...), "malformed"),
+        (ballot(election, voter, candidate, at, election_id=...), "malformed"),
+        (ballot(election, voter, candidate, at, voting_time="not a time"), "malformed"),
+        (ballot(election, voter, candidate, at, vote="yes"), "malformed"),
+        # a real voter's id in other case, and padded: never counted for that voter
+        (ballot(election, unvoted, candidate, at, voter_id=unvoted.voter_id.upper()), "malformed"),
+        (ballot(election, unvoted, candidate, at, voter_id=f" {unvoted.voter_id} "), "malformed"),
+        (ballot(election, unvoted, candidate, at, voter_id=str(uuid.uuid4())), "unknown_voter"),
+        (ballot(election, unvoted, candidate, at, address_state=wrong_state), "wrong_state"),
+        (ballot(election, unvoted, candidate, at, party=other_party), "wrong_party"),
+        (ballot(election, unvoted, candidate, at, candidate_id=str(uuid.uuid4())), "unknown_candidate"),
+        (ballot(election, unvoted, other.candidates[0], at), "unknown_candidate"),  # another election's candidate
+        (ballot(election, unvoted, candidate, at, election_id=987_654_321), "unknown_election"),
     ]
 
 
-def test_bounded_run_matches_the_votes_exactly(settings: Settings, election: Election, topics, tmp_path) -> None:
+def test_bounded_run_counts_exactly_and_sets_every_forgery_aside(
+    settings: Settings, election: Election, scratch, tmp_path
+) -> None:
+    prefix, topics = scratch
+    other = load_election(settings, support.new_election(settings, 50, 2, 45, staging=tmp_path))
     votes = cast(election, election.voters[:1_500], dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC))
     duplicates = random.Random(3).sample(votes, 60)
-    bad = malformed_votes(election)
-    records = [(v.voter_id, payload) for v, _, payload in votes + duplicates]
-    records += [(f"bad-{i}", payload) for i, (payload, _) in enumerate(bad)]
+    forged = forged_records(election, other)
+    records = [(vote_key(election.election_id, v.voter_id), payload) for v, _, payload in votes + duplicates]
+    records += [(f"forged-{i}", payload) for i, (payload, _) in enumerate(forged)]
     random.Random(4).shuffle(records)
-    produce(settings, topics["votes"], records)
+    produce(settings, topics.votes, records)
 
-    result = run_bounded(settings, topics, str(tmp_path / "checkpoint"))
+    result = run_bounded(settings, prefix, str(tmp_path / "checkpoint"), [election.election_id, other.election_id])
 
     assert actual_outputs(settings, topics) == expected_outputs(election, votes)
-    letters = [json.loads(value) for _, value in read_all(settings, topics["dead_letter"])]
-    assert sorted((letter["payload"], letter["reason"]) for letter in letters) == sorted(
-        (payload.decode(), reason) for payload, reason in bad
+    letters = support.latest_by_key(settings, topics.votes_dead_letter)
+    assert sorted((letter["payload"], letter["reason"]) for letter in letters.values()) == sorted(
+        (payload.decode(), reason) for payload, reason in forged
     )
-    assert all(letter["source_topic"] == topics["votes"] and letter["source_offset"] >= 0 for letter in letters)
+    for key, letter in letters.items():
+        assert key == f"{letter['source_topic']}:{letter['source_partition']}:{letter['source_offset']}"
+        assert letter["source_topic"] == topics.votes
+        assert letter["detail"]
     # The per-minute series adds up to the totals: the same deduplicated votes, in the windows they were cast in.
-    over_time = latest_by_key(settings, topics["over_time"]).values()
     per_candidate = Counter()
-    for window in over_time:
+    for window in support.latest_by_key(settings, topics.votes_over_time).values():
         per_candidate[window["candidate_id"]] += window["votes"]
     assert dict(per_candidate) == {
-        k: v["total_votes"] for k, v in expected_outputs(election, votes)["candidates"].items()
+        v["candidate_id"]: v["total_votes"] for v in expected_outputs(election, votes)["candidate"].values()
     }
     assert "[progress] vote_aggregation batch=" in result.stdout
-    assert read_all(settings, topics["heartbeat"]), "the job publishes heartbeats while it runs"
+    beats = [json.loads(value) for _, value in support.read_all(settings, topics.stream_heartbeat)]
+    assert beats
+    assert set(beats[-1]["elections"]) == {election.election_id, other.election_id}
+
+    # Replaying the dead letters' batches (a new checkpoint for them only) overwrites them: still one per record.
+    letters_checkpoint = tmp_path / "checkpoint" / "dead_letters"
+    import shutil
+
+    shutil.rmtree(letters_checkpoint)
+    run_bounded(settings, prefix, str(tmp_path / "checkpoint"), [election.election_id, other.election_id])
+    assert len(support.read_all(settings, topics.votes_dead_letter)) == 2 * len(forged), "written again"
+    assert len(support.latest_by_key(settings, topics.votes_dead_letter)) == len(forged), "one per record"
 
 
 def _driver_processes(checkpoint: str) -> list[psutil.Process]:
@@ -253,42 +284,88 @@ def _driver_processes(checkpoint: str) -> list[psutil.Process]:
 
 
 def test_kill_9_mid_stream_then_restart_loses_and_doubles_nothing(
-    settings: Settings, election: Election, topics, tmp_path
+    settings: Settings, election: Election, scratch, tmp_path
 ) -> None:
+    prefix, topics = scratch
     checkpoint = str(tmp_path / "checkpoint")
-    start = dt.datetime(2026, 11, 3, 15, tzinfo=dt.UTC)
-    votes = cast(election, election.voters, start)
+    votes = cast(election, election.voters, dt.datetime(2026, 11, 3, 15, tzinfo=dt.UTC))
     first, second = votes[:1_000], votes[1_000:]
+    key = election.election_id
 
     job = subprocess.Popen(
-        job_command(settings, topics, checkpoint, trigger_interval="1 second", max_offsets_per_trigger=200),
+        job_command(settings, prefix, checkpoint, [key], trigger_interval="1 second", max_offsets_per_trigger=200),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=spark_environment(),
         start_new_session=True,
     )
     try:
-        produce(settings, topics["votes"], [(v.voter_id, p) for v, _, p in first])
-        deadline = time.monotonic() + 300
-        while not latest_by_key(settings, topics["candidates"]):
-            assert job.poll() is None, "the job stopped before producing any output"
-            assert time.monotonic() < deadline, "no output within 5 minutes"
-            time.sleep(1)
+        produce(settings, topics.votes, [(vote_key(key, v.voter_id), p) for v, _, p in first])
+        support.wait_for(
+            lambda: job.poll() is None and support.latest_by_key(settings, topics.votes_per_candidate),
+            300,
+            "the job's first output",
+        )
         # Some batches are committed, the rest of the backlog is in flight: kill the driver, JVM and Python.
         os.killpg(job.pid, signal.SIGKILL)
         job.wait(30)
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGKILL)
-    partial = sum(v["total_votes"] for v in latest_by_key(settings, topics["candidates"]).values())
+    partial = sum(v["total_votes"] for v in support.latest_by_key(settings, topics.votes_per_candidate).values())
     assert 0 < partial < len(first), "killed mid-stream: some but not all of the first votes were counted"
     assert _driver_processes(checkpoint) == []
 
     # The rest of the votes, plus re-deliveries of votes already counted before the crash.
-    produce(settings, topics["votes"], [(v.voter_id, p) for v, _, p in second + first[:300]])
-    run_bounded(settings, topics, checkpoint)
+    produce(settings, topics.votes, [(vote_key(key, v.voter_id), p) for v, _, p in second + first[:300]])
+    run_bounded(settings, prefix, checkpoint, [key])
 
     assert actual_outputs(settings, topics) == expected_outputs(election, votes)
-    total = sum(v["total_votes"] for v in latest_by_key(settings, topics["candidates"]).values())
+    total = sum(v["total_votes"] for v in support.latest_by_key(settings, topics.votes_per_candidate).values())
     assert total == len(election.voters)
-    assert sum(v["total_votes"] for v in latest_by_key(settings, topics["turnout"]).values()) == total
+
+
+def test_an_election_seeded_while_the_job_runs_is_counted_without_restarting_it(
+    settings: Settings, election: Election, scratch, tmp_path
+) -> None:
+    prefix, topics = scratch
+    job = subprocess.Popen(
+        job_command(settings, prefix, str(tmp_path / "checkpoint"), None, registry_poll_seconds=1),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=spark_environment(),
+        start_new_session=True,
+    )
+    try:
+
+        def counting() -> set[int]:
+            beats = [json.loads(v) for _, v in support.read_all(settings, topics.stream_heartbeat)]
+            return set(beats[-1]["elections"]) if beats and time.time() - beats[-1]["timestamp"] < 10 else set()
+
+        support.wait_for(lambda: election.election_id in counting(), 300, "the job to count the first election")
+        pid = job.pid
+        late = load_election(settings, support.new_election(settings, 300, 2, 46, staging=tmp_path))
+        support.wait_for(lambda: late.election_id in counting(), 120, "the job to count the election seeded later")
+        votes = cast(late, late.voters[:200], dt.datetime(2026, 11, 3, 16, tzinfo=dt.UTC))
+        produce(settings, topics.votes, [(vote_key(late.election_id, v.voter_id), p) for v, _, p in votes])
+        expected = {k: v["total_votes"] for k, v in expected_outputs(late, votes)["candidate"].items()}
+        support.wait_for(
+            lambda: (
+                {
+                    k: v["total_votes"]
+                    for k, v in support.latest_by_key(settings, topics.votes_per_candidate, late.election_id).items()
+                }
+                == expected
+            ),
+            120,
+            "the late election's votes counted",
+        )
+        assert job.poll() is None, "the same job, never restarted"
+        assert job.pid == pid
+    finally:
+        os.killpg(job.pid, signal.SIGTERM)
+        try:
+            job.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(job.pid, signal.SIGKILL)

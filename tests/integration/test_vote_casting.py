@@ -1,4 +1,5 @@
-"""Vote casting against the real PostgreSQL and Kafka: exact turnout, one vote per voter, crash safety."""
+"""Vote casting against the real PostgreSQL and Kafka, each test on an election and topics of its own: exact turnout,
+one vote per voter, only the election's own voters, crash safety, and a closed election refusing votes."""
 
 from __future__ import annotations
 
@@ -8,69 +9,44 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 
 import psycopg
 import pytest
-from confluent_kafka import Producer
-from support import create_topics, delete_topics, read_all, seed_and_publish
+import support
 
 from election.config import Settings
-from election.kafka_io import reliable_producer
-from election.voting.caster import CastRequest, VoteCaster, caster_consumer, load_electorate
+from election.kafka_io import produce_all, reliable_producer
+from election.voting.caster import ElectionNotOpenError
 
 pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture
 def topics(settings: Settings):
-    prefix = f"test_cast_{uuid.uuid4().hex[:8]}_"
-    names = {"voters": prefix + "voters", "votes": prefix + "votes"}
-    create_topics(settings, {name: 3 for name in names.values()})
-    yield names
-    delete_topics(settings, list(names.values()))
+    with support.scratch_topics(settings, "cast") as (_, topics):
+        yield topics
 
 
-def cast(settings: Settings, topics: dict[str, str], group: str, **request) -> tuple:
-    request = CastRequest(**request)
-    consumer = caster_consumer(settings.kafka_client_config(), group)
-    try:
-        with psycopg.connect(settings.election_db.conninfo()) as conn:
-            electorate = load_electorate(conn, request)
-        caster = VoteCaster(
-            lambda: psycopg.connect(settings.election_db.conninfo()),
-            consumer,
-            reliable_producer(settings.kafka_client_config()),
-            voters_topic=topics["voters"],
-            votes_topic=topics["votes"],
-            request=request,
-        )
-        return caster.run(electorate), electorate
-    finally:
-        consumer.close()
+def votes_on_topic(settings: Settings, topic: str) -> list[tuple[str, dict]]:
+    return [(key, json.loads(value)) for key, value in support.read_all(settings, topic)]
 
 
-def votes_in_postgres(settings: Settings) -> dict[str, str]:
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        return {str(v): str(c) for v, c in conn.execute("SELECT voter_id, candidate_id FROM votes").fetchall()}
+def test_exact_turnout_every_vote_published_once_and_the_configured_distribution(
+    settings: Settings, topics, tmp_path
+) -> None:
+    election_id = support.new_election(settings, voters=3_000, candidates=3, random_seed=31, staging=tmp_path)
+    support.publish(settings, election_id, topics)
+    report = support.cast(settings, election_id, topics, turnout=0.6, random_seed=5, batch_size=700)
 
-
-def votes_on_topic(settings: Settings, topic: str) -> list[dict]:
-    return [json.loads(value) for _, value in read_all(settings, topic)]
-
-
-def test_exact_turnout_every_vote_published_once_and_the_configured_distribution(settings: Settings, topics) -> None:
-    seed_and_publish(settings, voters=3_000, candidates=3, random_seed=31, voters_topic=topics["voters"])
-    group = f"test-caster-{uuid.uuid4().hex}"
-    report, electorate = cast(settings, topics, group, turnout=0.6, random_seed=5, batch_size=700)
-
-    in_postgres = votes_in_postgres(settings)
+    in_postgres = support.votes_in_postgres(settings, election_id)
     assert report.votes_cast == len(in_postgres) == round(3_000 * 0.6)
-    published = votes_on_topic(settings, topics["votes"])
+    published = votes_on_topic(settings, topics.votes)
     assert len(published) == len(in_postgres), "each vote published exactly once"
-    assert {v["voter_id"]: v["candidate_id"] for v in published} == in_postgres
-    assert set(published[0]) == {
+    assert {v["voter_id"]: v["candidate_id"] for _, v in published} == in_postgres
+    assert all(key == f"{election_id}:{v['voter_id']}" and v["election_id"] == election_id for key, v in published)
+    assert set(published[0][1]) == {
+        "election_id",
         "voter_id",
         "candidate_id",
         "candidate_name",
@@ -82,56 +58,92 @@ def test_exact_turnout_every_vote_published_once_and_the_configured_distribution
         "voting_time",
         "vote",
     }
+    # The candidates' shares follow the configured preferences of the states the voters live in (the electorate is
+    # rebuilt from PostgreSQL exactly as the run built it).
+    from election.voting.caster import CastRequest, load_electorate
 
-    # The candidates' shares follow the configured preferences of the states the voters live in.
-    states = Counter(v["address_state"] for v in published)
+    with support.connect(settings) as conn:
+        electorate = load_electorate(conn, CastRequest(election_id=election_id, turnout=0.6, random_seed=5))
+    states = Counter(v["address_state"] for _, v in published)
     expected = electorate.preferences.expected_shares(states)
     observed = Counter(in_postgres.values())
     for candidate, share in expected.items():
         tolerance = 4 * (share * (1 - share) / len(in_postgres)) ** 0.5
         assert observed[candidate] / len(in_postgres) == pytest.approx(share, abs=tolerance)
 
-    # A second run is a no-op: nothing new recorded, nothing re-published.
-    again, _ = cast(settings, topics, group, turnout=0.6, random_seed=5)
-    assert again.votes_cast == 0
-    assert len(votes_on_topic(settings, topics["votes"])) == len(in_postgres)
-    assert votes_in_postgres(settings) == in_postgres
+
+def test_a_second_run_is_a_no_op_and_other_elections_voters_are_never_cast(
+    settings: Settings, topics, tmp_path
+) -> None:
+    first = support.new_election(settings, voters=1_000, candidates=2, random_seed=32, staging=tmp_path)
+    second = support.new_election(settings, voters=700, candidates=2, random_seed=32, staging=tmp_path)
+    for election_id in (first, second):  # the same voter ids in both: only the election's own ones count
+        support.publish(settings, election_id, topics)
+    from election.voting.caster import CastRequest, cast_election
+
+    def run(election_id: int, group: str):
+        return cast_election(
+            lambda: support.connect(settings),
+            settings.kafka_client_config(),
+            CastRequest(election_id=election_id, turnout=1.0, random_seed=5),
+            voters_topic=topics.voters,
+            votes_topic=topics.votes,
+            group_prefix=group,
+        )
+
+    report = run(first, "test-rerun")
+    assert report.votes_cast == 1_000
+    assert report.other_elections == 0, "the caster reads only where the seed put the election's voters"
+    again = run(first, "test-rerun")
+    assert again.votes_cast == 0, "a re-run for an election fully voted is a no-op"
+    assert again.messages_read == 0
+    assert run(second, "test-rerun").votes_cast == 700, "each election has its own consumer group"
+    assert len(support.votes_in_postgres(settings, first)) == 1_000
+    assert len(support.votes_in_postgres(settings, second)) == 700
+    assert len(support.read_all(settings, topics.votes)) == 1_700
 
 
-def test_re_delivered_voters_and_bad_messages_cast_nothing_extra(settings: Settings, topics) -> None:
-    seed_and_publish(settings, voters=1_000, candidates=2, random_seed=32, voters_topic=topics["voters"])
-    producer = Producer(settings.kafka_client_config())
-    valid = read_all(settings, topics["voters"])
+def test_re_delivered_voters_and_bad_messages_cast_nothing_extra(settings: Settings, topics, tmp_path) -> None:
+    election_id = support.new_election(settings, voters=1_000, candidates=2, random_seed=33, staging=tmp_path)
+    support.publish(settings, election_id, topics)
+    valid = support.read_all(settings, topics.voters)
     bad = [
         b"{not json",
-        b'{"address_state": "CA"}',  # no voter_id
-        json.dumps({"voter_id": "not-a-uuid", "address_state": "CA"}).encode(),
-        json.dumps({"voter_id": str(uuid.uuid4()), "address_state": "CA"}).encode(),  # no such voter
+        json.dumps({"election_id": election_id, "address_state": "CA"}).encode(),  # no voter_id
+        json.dumps({"election_id": election_id, "voter_id": "not-a-uuid", "address_state": "CA"}).encode(),
+        json.dumps(
+            {"election_id": election_id, "voter_id": "00000000-0000-4000-8000-0000000000aa", "address_state": "CA"}
+        ).encode(),  # no such voter
     ]
-    for value in bad:
-        producer.produce(topics["voters"], key=b"bad", value=value)
-    for key, value in valid[:100]:  # the seed published these voters again (a re-delivery)
-        producer.produce(topics["voters"], key=key, value=value)
-    assert producer.flush(30) == 0
-
-    report, _ = cast(settings, topics, f"test-caster-{uuid.uuid4().hex}", turnout=1.0, random_seed=5)
+    # appended after the election's voters: the caster's range ends where the seed's publication ended, so these are
+    # planted inside it by re-publishing the election (a seed run retried after a crash re-publishes too)
+    produce_all(
+        reliable_producer(settings.kafka_client_config()), topics.voters, [("bad", v) for v in bad] + valid[:100]
+    )
+    with support.connect(settings) as conn:
+        conn.execute(
+            "UPDATE elections SET voter_offsets = NULL WHERE election_id = %s", (election_id,)
+        )  # read the whole topic, as for an election published before offsets were recorded
+    report = support.cast(settings, election_id, topics, turnout=1.0, random_seed=5)
     assert report.bad_messages == 3
     assert report.unknown_voters == 1
     assert report.already_voted == 100
-    assert report.votes_cast == len(votes_in_postgres(settings)) == 1_000
-    assert len(votes_on_topic(settings, topics["votes"])) == 1_000
+    assert report.votes_cast == len(support.votes_in_postgres(settings, election_id)) == 1_000
+    assert len(support.read_all(settings, topics.votes)) == 1_000
     assert len(report.bad_samples) == 3
 
 
-def test_kill_9_mid_run_then_re_run_keeps_every_invariant(settings: Settings, topics) -> None:
+def test_kill_9_mid_run_then_re_run_keeps_every_invariant(settings: Settings, topics, tmp_path) -> None:
     voters, turnout = 60_000, 0.9
-    seed_and_publish(settings, voters=voters, candidates=4, random_seed=33, voters_topic=topics["voters"])
-    group = f"test-caster-{uuid.uuid4().hex}"
+    election_id = support.new_election(settings, voters=voters, candidates=4, random_seed=34, staging=tmp_path)
+    support.publish(settings, election_id, topics)
     command = [
         sys.executable,
         "-m",
         "election.voting",
         "cast",
+        "--election-id",
+        str(election_id),
         "--turnout",
         str(turnout),
         "--random-seed",
@@ -139,29 +151,91 @@ def test_kill_9_mid_run_then_re_run_keeps_every_invariant(settings: Settings, to
         "--batch-size",
         "2000",
         "--group",
-        group,
+        f"test-kill-{election_id}",
         "--voters-topic",
-        topics["voters"],
+        topics.voters,
         "--votes-topic",
-        topics["votes"],
+        topics.votes,
     ]
     caster = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
-    while len(votes_in_postgres(settings)) < 5_000:
+    while len(support.votes_in_postgres(settings, election_id)) < 5_000:
         assert caster.poll() is None, "the caster finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.killpg(caster.pid, signal.SIGKILL)
     caster.wait(30)
-    killed_at = len(votes_in_postgres(settings))
+    killed_at = len(support.votes_in_postgres(settings, election_id))
     assert killed_at < round(voters * turnout), "killed mid-run"
 
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
 
-    in_postgres = votes_in_postgres(settings)
+    in_postgres = support.votes_in_postgres(settings, election_id)
     assert len(in_postgres) == round(voters * turnout), "exactly round(N x turnout) votes, none twice"
-    published = votes_on_topic(settings, topics["votes"])
+    published = [json.loads(value) for _, value in support.read_all(settings, topics.votes)]
     assert {v["voter_id"]: v["candidate_id"] for v in published} == in_postgres, "every recorded vote published"
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        assert conn.execute("SELECT count(*) FROM vote_outbox").fetchone() == (0,)
+    with support.connect(settings) as conn:
+        assert conn.execute("SELECT count(*) FROM vote_outbox WHERE election_id = %s", (election_id,)).fetchone() == (
+            0,
+        )
+
+
+def test_a_closed_election_casts_nothing(settings: Settings, topics, tmp_path) -> None:
+    election_id = support.new_election(settings, voters=300, candidates=2, random_seed=35, staging=tmp_path)
+    support.publish(settings, election_id, topics)
+    support.close_election(settings, election_id)
+    with pytest.raises(ElectionNotOpenError, match=f"election {election_id}"):
+        support.cast(settings, election_id, topics, turnout=1.0)
+    assert support.votes_in_postgres(settings, election_id) == {}
+
+
+def test_the_outbox_left_by_a_crash_is_published_by_the_next_run(settings: Settings, topics, tmp_path) -> None:
+    """The state a crash leaves between the votes' commit and Kafka's acknowledgement, planted: votes recorded, their
+    outbox row written, nothing published. The next run publishes them first (its report says so)."""
+    election_id = support.new_election(settings, voters=400, candidates=2, random_seed=36, staging=tmp_path)
+    support.publish(settings, election_id, topics)
+    with support.connect(settings) as conn:
+        candidate = conn.execute(
+            "SELECT candidate_id FROM candidates WHERE election_id = %s LIMIT 1", (election_id,)
+        ).fetchone()[0]
+        voters = [
+            v
+            for (v,) in conn.execute(
+                "SELECT voter_id FROM voters WHERE election_id = %s ORDER BY voter_id LIMIT 25", (election_id,)
+            )
+        ]
+        with conn.transaction():
+            for voter in voters:
+                conn.execute(
+                    "INSERT INTO votes (election_id, voter_id, candidate_id) VALUES (%s, %s, %s)",
+                    (election_id, voter, candidate),
+                )
+            conn.execute("INSERT INTO vote_outbox (election_id, voter_ids) VALUES (%s, %s)", (election_id, voters))
+    assert support.read_all(settings, topics.votes) == []
+    report = support.cast(settings, election_id, topics, turnout=0.5, random_seed=3)
+    assert report.republished == 25
+    published = {json.loads(value)["voter_id"] for _, value in support.read_all(settings, topics.votes)}
+    assert {str(v) for v in voters} <= published
+    assert published == set(support.votes_in_postgres(settings, election_id))
+    with support.connect(settings) as conn:
+        assert conn.execute("SELECT count(*) FROM vote_outbox WHERE election_id = %s", (election_id,)).fetchone() == (
+            0,
+        )
+
+
+def test_votes_into_an_election_being_closed_are_refused_by_the_database(settings: Settings, tmp_path) -> None:
+    """Even a caster that skipped its own check: PostgreSQL refuses the insert."""
+    election_id = support.new_election(settings, voters=10, candidates=2, random_seed=37, staging=tmp_path)
+    support.close_election(settings, election_id)
+    with support.connect(settings) as conn:
+        voter, candidate = conn.execute(
+            "SELECT v.voter_id, c.candidate_id FROM voters v JOIN candidates c USING (election_id)"
+            " WHERE v.election_id = %s LIMIT 1",
+            (election_id,),
+        ).fetchone()
+        with pytest.raises(psycopg.errors.CheckViolation, match="accepts no more votes"):
+            conn.execute(
+                "INSERT INTO votes (election_id, voter_id, candidate_id) VALUES (%s, %s, %s)",
+                (election_id, voter, candidate),
+            )

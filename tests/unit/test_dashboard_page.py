@@ -9,14 +9,14 @@ from streamlit.testing.v1 import AppTest
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
-def _page_with_fixtures(votes=None, postgres_down=False, no_election=False) -> None:
+def _page_with_fixtures(votes=None, postgres_down=False, no_election=False, certified=False) -> None:
     import streamlit as st
     from dashboard_fixtures import fixture_sources
 
     from dashboard import render
 
     st.set_page_config(layout="wide")
-    render.main(fixture_sources(votes, postgres_down=postgres_down, no_election=no_election))
+    render.main(fixture_sources(votes, postgres_down=postgres_down, no_election=no_election, certified=certified))
 
 
 def _page_with_kafka_down() -> None:
@@ -33,7 +33,7 @@ def _page_with_kafka_down() -> None:
         dead_letter_topic=settings.topics.votes_dead_letter,
     )
     fixture = fixture_sources()
-    render.main(render.Sources(feed.refresh, fixture.reference, fixture.candidate_votes_in_states))
+    render.main(render.Sources(feed.refresh, fixture.elections, fixture.reference))
 
 
 def _page_with_postgres_down() -> None:
@@ -51,8 +51,8 @@ def _page_with_postgres_down() -> None:
     render.main(
         render.Sources(
             fixture.feed,
-            lambda _ttl: data.read_reference(database),
-            lambda states, _ttl: data.read_candidate_votes_in_states(database, states),
+            lambda _ttl: data.read_elections(database),
+            lambda election_id, _ttl: data.read_reference(database, election_id),
         )
     )
 
@@ -74,6 +74,8 @@ def texts(app: AppTest) -> str:
 
 def test_every_panel_shows_the_fixture_election() -> None:
     app = run(_page_with_fixtures)
+    assert app.query_params["election"] == "7", "the newest election, kept in the URL"
+    assert "**Fixture election** · election #7 · **counting** · unofficial results" in texts(app)
     assert metrics(app) == {
         "Registered voters": "200",
         "Votes cast": "100",
@@ -110,18 +112,36 @@ def test_before_any_vote_the_page_says_so_and_still_shows_the_electorate() -> No
 
 def test_before_the_election_is_seeded_the_page_says_what_to_do() -> None:
     app = run(_page_with_fixtures, votes={}, no_election=True)
-    assert "No election yet: trigger **election_schema** and **election_seed**" in texts(app)
+    assert "No election yet: trigger **election_schema**, then **election_seed**" in texts(app)
     assert not app.metric
+
+
+def test_an_election_named_in_the_url_is_shown_and_the_selector_follows_it() -> None:
+    app = AppTest.from_function(_page_with_fixtures, default_timeout=30)
+    app.query_params["election"] = "3"
+    app.run()
+    assert app.selectbox(key="election").value == 3
+    app.selectbox(key="election").set_value(7).run()
+    assert app.query_params["election"] == "7"
+    assert metrics(app)["Votes cast"] == "100", "election 3's values never show on election 7's page"
+
+
+def test_a_certified_election_shows_its_certified_totals_and_when() -> None:
+    app = run(_page_with_fixtures, certified=True)
+    page = texts(app)
+    assert "**certified at 2026-11-04 09:30 UTC** · certified results" in page
+    assert metrics(app)["Votes cast"] == "102"  # the certified count, not the stream's 100
+    assert "Red · **56** votes" in page
 
 
 def test_the_filters_narrow_the_figures() -> None:
     app = AppTest.from_function(_page_with_fixtures, default_timeout=30).run()
     app.multiselect(key="parties").set_value(["Blue", "Green"]).run()
     assert metrics(app)["Candidates"] == "2"
-    app.multiselect(key="states").set_value(["NY"]).run()
-    assert metrics(app)["Votes cast (NY)"] == "40"
-    assert metrics(app)["Registered voters (NY)"] == "40"
-    assert "Ann Blue" in [s.value for s in app.subheader]  # the state split comes from PostgreSQL: 7 vs 3
+    app.multiselect(key="states").set_value(["CA"]).run()
+    assert metrics(app)["Votes cast (CA)"] == "60"
+    assert metrics(app)["Registered voters (CA)"] == "100"
+    assert "Ann Blue" in [s.value for s in app.subheader]  # the split within the state, from the stream: 7 vs 3
     assert not app.exception
 
 

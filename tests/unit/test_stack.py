@@ -61,10 +61,46 @@ def test_topic_contract() -> None:
         "aggregated_votes_per_party",
         "aggregated_votes_over_time",
         "aggregated_votes_by_demographics",
+        "aggregated_votes_per_state_candidate",
         "votes_dead_letter",
+        "election_results",
         "election_stream_heartbeat",
     }
     assert specs["votes_topic"].partitions >= 3
     assert {name for name, spec in specs.items() if spec.compacted} == {
-        name for name in specs if name.startswith("aggregated_")
+        *(name for name in specs if name.startswith("aggregated_")),
+        "votes_dead_letter",
+        "election_results",
     }
+
+
+def test_credentials_are_generated_once_shell_safe_and_never_over_a_set_variable(tmp_path, monkeypatch) -> None:
+    import subprocess
+
+    from election import config
+    from election.stack import credentials
+
+    path = tmp_path / "credentials.env"
+    monkeypatch.setenv("ELECTION_CREDENTIALS_FILE", str(path))
+    monkeypatch.setenv("ELECTION_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("ELECTION_DB_PASSWORD", "chosen-by-the-user")
+    for name in credentials.GENERATED:
+        if name != "ELECTION_DB_PASSWORD":
+            monkeypatch.delenv(name, raising=False)
+    config.get_settings.cache_clear()
+    try:
+        settings, generated = credentials.ensure(config.get_settings())
+        assert "ELECTION_DB_PASSWORD" not in generated
+        assert set(generated) == set(credentials.GENERATED) - {"ELECTION_DB_PASSWORD"}
+        assert len(settings.dashboard_db_password) >= 20, "generated, not a word"
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        assert credentials.ensure(settings)[1] == [], "a second `make up` keeps them"
+        sourced = subprocess.run(
+            ["bash", "-c", f"set -a; . {path}; echo $ELECTION_DASHBOARD_DB_PASSWORD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert sourced.stdout.strip() == settings.dashboard_db_password
+    finally:
+        config.get_settings.cache_clear()

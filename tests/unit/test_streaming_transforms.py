@@ -1,5 +1,5 @@
-"""The streaming job's transforms on static frames (assertDataFrameEqual): parsing, dead letters,
-deduplication, running totals and the per-minute series, output records."""
+"""The vote stream's transforms on static frames (assertDataFrameEqual): parsing, the registry checks and their
+reasons, each voter once per election, the totals and the per-minute series, dead letters."""
 
 from __future__ import annotations
 
@@ -14,14 +14,29 @@ from pyspark.testing import assertDataFrameEqual
 from election.records import encode_vote
 from election.streaming import transforms as t
 
-ALICE, BOB = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
-CANDIDATES = [ALICE, BOB]
+ALICE, BOB = "aaaaaaaa-1111-4111-8111-111111111111", "bbbbbbbb-2222-4222-8222-222222222222"
+CAROL = "cccccccc-3333-4333-8333-333333333333"  # stands in election 2 only
+PARTIES = {ALICE: "Civic Renewal Party", BOB: "Green Future", CAROL: "Liberty Union"}
 T0 = dt.datetime(2026, 11, 3, 14, 0, 5, tzinfo=dt.UTC)
 
 
-def fixed_time():
-    """A constant `updated_at` / `detected_at` (needs the session: call inside a test)."""
-    return F.lit("2026-11-03 15:00:00").cast("timestamp")
+def voter(n: int) -> str:
+    return f"abcdef00-0000-4000-8000-{n:012d}"
+
+
+# The registry: election 1 (Alice, Bob) and election 2 (Carol, Alice); voters 1-9 in both, registered as below.
+ROLL = [
+    (election, voter(n), state, gender, age)
+    for election in (1, 2)
+    for n, state, gender, age in [
+        (1, "CA", "female", 30),
+        (2, "TX", "male", 70),
+        (3, "CA", "female", 19),
+        (4, "CA", "female", 33),
+        (5, "NY", "nonbinary", 45),
+    ]
+]
+CANDIDATES = [(1, ALICE, PARTIES[ALICE]), (1, BOB, PARTIES[BOB]), (2, CAROL, PARTIES[CAROL]), (2, ALICE, "Reform")]
 
 
 @pytest.fixture(scope="module")
@@ -38,30 +53,33 @@ def spark():
     session.stop()
 
 
-def vote(
-    voter: str,
-    candidate: str = ALICE,
-    *,
-    state: str = "CA",
-    gender: str = "female",
-    age: int = 30,
-    at: dt.datetime = T0,
-    party: str | None = None,
-) -> bytes:
-    name, default_party = (
-        ("Alice Adams", "Civic Renewal Party") if candidate == ALICE else ("Bob Brown", "Green Future")
+@pytest.fixture(scope="module")
+def registry(spark):
+    return (
+        spark.createDataFrame(ROLL, t.ROLL_SCHEMA),
+        spark.createDataFrame(CANDIDATES, t.CANDIDATES_SCHEMA),
+        spark.createDataFrame([(1,), (2,)], t.ELECTIONS_SCHEMA),
     )
-    return encode_vote(
-        voter_id=voter,
-        candidate_id=candidate,
-        candidate_name=name,
-        party=party or default_party,
-        photo_url=f"avatars/candidates/{candidate}.svg",
-        address_state=state,
-        gender=gender,
-        age=age,
-        voting_time=at,
+
+
+def vote(who: str, candidate: str = ALICE, *, election: int = 1, state: str | None = None, at=T0, **forged):
+    """A vote as the caster produces it (the voter's registered state unless told), with fields forged."""
+    registered = {(e, v): s for e, v, s, _, _ in ROLL}
+    record = json.loads(
+        encode_vote(
+            election_id=election,
+            voter_id=who,
+            candidate_id=candidate,
+            candidate_name="a name",
+            party=dict(((e, c), p) for e, c, p in CANDIDATES).get((election, candidate), "Nobody"),
+            photo_url="",
+            address_state=state or registered.get((election, who), "CA"),
+            gender="message gender",  # never counted: the registry's is
+            age=99,
+            voting_time=at,
+        )
     )
+    return json.dumps({k: v for k, v in {**record, **forged}.items() if v is not ...}).encode()
 
 
 def kafka_rows(spark: SparkSession, values: list[bytes | None]):
@@ -81,125 +99,129 @@ def kafka_rows(spark: SparkSession, values: list[bytes | None]):
     )
 
 
-def patched(record: bytes, **changes) -> bytes:
-    data = json.loads(record)
-    for name, value in changes.items():
-        if value is ...:
-            data.pop(name)
-        else:
-            data[name] = value
-    return json.dumps(data).encode()
+def checked(spark, registry, values):
+    return t.check_votes(t.parse_votes(kafka_rows(spark, values)), *registry)
 
 
-def test_parse_accepts_a_well_formed_vote(spark) -> None:
-    parsed = t.parse_votes(kafka_rows(spark, [vote("v1")]), CANDIDATES)
-    row = parsed.collect()[0]
-    assert row.error is None
-    assert (row.voter_id, row.candidate_id, row.address_state, row.age, row.vote) == ("v1", ALICE, "CA", 30, 1)
+def totals(spark, registry, values):
+    return t.aggregate(t.counted_votes(checked(spark, registry, values)), window_seconds=60)
+
+
+def test_parse_reads_a_well_formed_vote_in_canonical_form(spark) -> None:
+    row = t.parse_votes(kafka_rows(spark, [vote(voter(1), state=" ca ")])).collect()[0]
+    assert row.malformed is None
+    assert (row.election_id, row.voter_id, row.candidate_id, row.claimed_state) == (1, voter(1), ALICE, "CA")
     assert row.voting_time == dt.datetime(2026, 11, 3, 14, 0, 5)
     assert (row.source_topic, row.source_partition, row.source_offset) == ("votes_topic", 0, 0)
 
 
-def test_a_wrongly_typed_optional_field_reads_as_unknown(spark) -> None:
-    parsed = t.parse_votes(kafka_rows(spark, [patched(vote("v1"), age="thirty")]), CANDIDATES)
-    row = parsed.collect()[0]
-    assert row.error is None
-    assert row.age is None
+def test_an_election_id_sent_as_text_is_read_as_a_number(spark) -> None:
+    row = t.parse_votes(kafka_rows(spark, [vote(voter(1), election="1")])).collect()[0]
+    assert (row.malformed, row.election_id) == (None, 1)
 
 
 @pytest.mark.parametrize(
-    ("payload", "reason"),
+    ("payload", "detail"),
     [
-        (b"{not json", "unparseable JSON"),
-        (None, "unparseable JSON"),
-        (b'["a", "list"]', "unparseable JSON"),
-        (b"{}", "unparseable JSON"),
-        (patched(vote("v1"), vote="one"), "vote must be 1"),
-        (patched(vote("v1"), voter_id=...), "missing voter_id"),
-        (patched(vote("v1"), voter_id="  "), "missing voter_id"),
-        (patched(vote("v1"), candidate_id=...), "missing candidate_id"),
-        (patched(vote("v1"), candidate_id="33333333-3333-4333-8333-333333333333"), "unknown candidate_id"),
-        (patched(vote("v1"), voting_time=...), "missing voting_time"),
-        (patched(vote("v1"), voting_time="yesterday at noon"), "bad voting_time"),
-        (patched(vote("v1"), address_state=None), "missing address_state"),
-        (patched(vote("v1"), vote=2), "vote must be 1"),
+        (b"{not json", "not a JSON object"),
+        (None, "not a JSON object"),
+        (b'["a", "list"]', "not a JSON object"),
+        (b"{}", "not a JSON object"),
+        (vote(voter(1), election_id=...), "missing election_id"),
+        (vote(voter(1), election_id="one"), "election_id is not a number"),
+        (vote(voter(1), voter_id=...), "missing voter_id"),
+        (vote(voter(1), voter_id="  "), "missing voter_id"),
+        (vote(voter(1), voter_id=voter(1).upper()), "voter_id is not a canonical UUID (lowercase, no spaces)"),
+        (vote(voter(1), voter_id=f" {voter(1)}"), "voter_id is not a canonical UUID (lowercase, no spaces)"),
+        (vote(voter(1), candidate_id=...), "missing candidate_id"),
+        (vote(voter(1), candidate_id=ALICE.upper()), "candidate_id is not a canonical UUID (lowercase, no spaces)"),
+        (vote(voter(1), address_state=None), "missing address_state"),
+        (vote(voter(1), voting_time=...), "missing voting_time"),
+        (vote(voter(1), voting_time="yesterday at noon"), "bad voting_time"),
+        (vote(voter(1), vote="one"), "vote must be 1"),
+        (vote(voter(1), vote=2), "vote must be 1"),
     ],
 )
-def test_parse_names_why_a_record_is_malformed(spark, payload: bytes | None, reason: str) -> None:
-    parsed = t.parse_votes(kafka_rows(spark, [payload]), CANDIDATES)
-    assert [r.error for r in parsed.collect()] == [reason]
+def test_a_malformed_record_is_rejected_with_what_is_wrong(spark, registry, payload, detail: str) -> None:
+    row = checked(spark, registry, [payload]).collect()[0]
+    assert (row.reason, row.detail) == ("malformed", detail)
 
 
-def totals(spark, values: list[bytes | None]):
-    parsed = t.parse_votes(kafka_rows(spark, values), CANDIDATES)
-    return t.aggregate(t.deduplicate(parsed, detected_at=fixed_time()), window_seconds=60)
+@pytest.mark.parametrize(
+    ("payload", "reason", "detail"),
+    [
+        (vote(voter(1), election=7), "unknown_election", "no election 7 is being counted"),
+        (vote(voter(42)), "unknown_voter", "no such voter is registered in the election"),
+        (vote(voter(1), state="TX"), "wrong_state", "claims TX, registered in CA"),
+        (vote(voter(1), CAROL), "unknown_candidate", "no such candidate stands in the election"),
+        (
+            vote(voter(1), party="Green Future"),
+            "wrong_party",
+            "claims party Green Future, the candidate stands for Civic Renewal Party",
+        ),
+    ],
+)
+def test_the_registry_rejects_what_it_does_not_hold(spark, registry, payload, reason: str, detail: str) -> None:
+    row = checked(spark, registry, [payload]).collect()[0]
+    assert (row.reason, row.detail) == (reason, detail)
 
 
-def test_a_malformed_record_becomes_one_dead_letter_with_payload_reason_and_offset(spark) -> None:
-    aggregates = totals(spark, [vote("v1"), b"{not json", vote("v2")])
-    expected_letter = {
-        "payload": "{not json",
-        "record_key": "k1",
-        "reason": "unparseable JSON",
-        "source_topic": "votes_topic",
-        "source_partition": 0,
-        "source_offset": 1,
-        "source_timestamp": "2026-11-03T14:00:00.000Z",
-        "detected_at": "2026-11-03T15:00:00.000Z",
-    }
+def test_a_vote_is_counted_by_the_registrys_facts_not_the_messages(spark, registry) -> None:
+    row = checked(spark, registry, [vote(voter(2), BOB)]).collect()[0]
+    assert row.reason is None
+    assert (row.registered_state, row.gender, row.age, row.party) == ("TX", "male", 70, PARTIES[BOB])
+
+
+def test_each_voter_counts_once_per_election(spark, registry) -> None:
+    votes = [
+        vote(voter(1)),
+        vote(voter(1), BOB),  # a second vote of the same voter: dropped
+        vote(voter(1)),  # a re-delivery: dropped
+        vote(voter(1), CAROL, election=2),  # the same person in another election: counts there
+        vote(voter(2), BOB),
+    ]
+    per_candidate = totals(spark, registry, votes).where("dimension = 'candidate'")
     assertDataFrameEqual(
-        aggregates.where("dimension = 'dead_letter'"),
-        [Row(dimension="dead_letter", key=json.dumps(expected_letter, separators=(",", ":")), total_votes=1)],
+        per_candidate,
+        [
+            Row(election_id=1, dimension="candidate", key=ALICE, total_votes=1),
+            Row(election_id=1, dimension="candidate", key=BOB, total_votes=1),
+            Row(election_id=2, dimension="candidate", key=CAROL, total_votes=1),
+        ],
     )
-    assert aggregates.where("dimension = 'candidate'").first().total_votes == 2
 
 
-def test_deduplication_counts_a_voter_once(spark) -> None:
-    aggregates = totals(spark, [vote("v1"), vote("v2", BOB), vote("v1"), vote("v1", BOB), vote("v2", BOB)])
-    per_candidate = {r.key: r.total_votes for r in aggregates.where("dimension = 'candidate'").collect()}
-    assert sum(per_candidate.values()) == 2
-
-
-def test_a_replayed_malformed_record_is_one_dead_letter(spark) -> None:
-    """The same source offset delivered twice (a replay after a crash) is one dead letter, not two."""
-    raw = kafka_rows(spark, [b"{not json"])
-    aggregates = t.aggregate(t.deduplicate(t.parse_votes(raw.union(raw), CANDIDATES), detected_at=fixed_time()), 60)
-    assert [r.total_votes for r in aggregates.collect()] == [1]
-
-
-def test_counts_per_candidate_party_state_and_demographic_cell(spark) -> None:
-    votes = [
-        vote("v1", ALICE, state="CA", gender="female", age=30),
-        vote("v2", ALICE, state="TX", gender="male", age=70),
-        vote("v3", BOB, state="CA", gender="female", age=19),
-        vote("v4", ALICE, state="CA", gender="female", age=33),
-    ]
+def test_counts_per_candidate_party_state_and_demographic_cell(spark, registry) -> None:
+    votes = [vote(voter(1), ALICE), vote(voter(2), ALICE), vote(voter(3), BOB), vote(voter(4), ALICE)]
     expected = [
-        Row(dimension="candidate", key=ALICE, total_votes=3),
-        Row(dimension="candidate", key=BOB, total_votes=1),
-        Row(dimension="party", key="Civic Renewal Party", total_votes=3),
-        Row(dimension="party", key="Green Future", total_votes=1),
-        Row(dimension="state", key="CA", total_votes=3),
-        Row(dimension="state", key="TX", total_votes=1),
-        Row(dimension="demographic", key="female|25-34", total_votes=2),
-        Row(dimension="demographic", key="male|65+", total_votes=1),
-        Row(dimension="demographic", key="female|18-24", total_votes=1),
-        Row(dimension="minute", key=f"{ALICE}|2026-11-03T14:00:00Z", total_votes=3),
-        Row(dimension="minute", key=f"{BOB}|2026-11-03T14:00:00Z", total_votes=1),
+        Row(election_id=1, dimension="candidate", key=ALICE, total_votes=3),
+        Row(election_id=1, dimension="candidate", key=BOB, total_votes=1),
+        Row(election_id=1, dimension="party", key=PARTIES[ALICE], total_votes=3),
+        Row(election_id=1, dimension="party", key=PARTIES[BOB], total_votes=1),
+        Row(election_id=1, dimension="state", key="CA", total_votes=3),
+        Row(election_id=1, dimension="state", key="TX", total_votes=1),
+        Row(election_id=1, dimension="state_candidate", key=f"CA:{ALICE}", total_votes=2),
+        Row(election_id=1, dimension="state_candidate", key=f"TX:{ALICE}", total_votes=1),
+        Row(election_id=1, dimension="state_candidate", key=f"CA:{BOB}", total_votes=1),
+        Row(election_id=1, dimension="demographic", key="female|25-34", total_votes=2),
+        Row(election_id=1, dimension="demographic", key="male|65+", total_votes=1),
+        Row(election_id=1, dimension="demographic", key="female|18-24", total_votes=1),
+        Row(election_id=1, dimension="minute", key=f"{ALICE}|2026-11-03T14:00:00Z", total_votes=3),
+        Row(election_id=1, dimension="minute", key=f"{BOB}|2026-11-03T14:00:00Z", total_votes=1),
     ]
-    assertDataFrameEqual(totals(spark, votes), expected)
+    assertDataFrameEqual(totals(spark, registry, votes), expected)
 
 
-def test_the_series_counts_each_voter_once_in_the_window_of_their_voting_time(spark) -> None:
+def test_the_series_counts_each_voter_once_in_the_window_of_their_voting_time(spark, registry) -> None:
     votes = [
-        vote("v1", ALICE, at=T0),
-        vote("v2", ALICE, at=T0 + dt.timedelta(seconds=30)),
-        vote("v3", BOB, at=T0 + dt.timedelta(seconds=70)),
-        vote("v1", ALICE, at=T0),  # a re-delivery: counted once
+        vote(voter(1), ALICE, at=T0),
+        vote(voter(2), ALICE, at=T0 + dt.timedelta(seconds=30)),
+        vote(voter(3), BOB, at=T0 + dt.timedelta(seconds=70)),
+        vote(voter(1), ALICE, at=T0),  # a re-delivery: counted once
         # cast at 14:00:50 but delivered after later votes: it still counts in the 14:00 window
-        vote("v4", BOB, at=T0 + dt.timedelta(seconds=45)),
+        vote(voter(4), BOB, at=T0 + dt.timedelta(seconds=45)),
     ]
-    series = totals(spark, votes).where("dimension = 'minute'")
+    series = totals(spark, registry, votes).where("dimension = 'minute'").drop("election_id")
     assertDataFrameEqual(
         series,
         [
@@ -208,6 +230,25 @@ def test_the_series_counts_each_voter_once_in_the_window_of_their_voting_time(sp
             Row(dimension="minute", key=f"{BOB}|2026-11-03T14:00:00Z", total_votes=1),
         ],
     )
+
+
+def test_a_dead_letter_is_keyed_by_its_source_and_keeps_a_bounded_payload(spark, registry) -> None:
+    huge = vote(voter(1), voter_id=voter(1).upper(), padding="x" * 5_000)
+    rejected = t.rejected_votes(checked(spark, registry, [vote(voter(1)), b"{not json", huge]))
+    letters = t.dead_letters(rejected.withColumn("payload", F.col("payload"))).collect()
+    assert [row.key for row in letters] == ["votes_topic:0:1", "votes_topic:0:2"]
+    first, second = (json.loads(row.value) for row in letters)
+    assert {k: first[k] for k in ("election_id", "reason", "payload", "payload_truncated", "record_key")} == {
+        "election_id": None,
+        "reason": "malformed",
+        "payload": "{not json",
+        "payload_truncated": False,
+        "record_key": "k1",
+    }
+    assert (first["source_topic"], first["source_partition"], first["source_offset"]) == ("votes_topic", 0, 1)
+    assert len(second["payload"]) == t.DEAD_LETTER_PAYLOAD_CHARS
+    assert second["payload_truncated"] is True
+    assert second["election_id"] == 1
 
 
 @pytest.mark.parametrize(
@@ -219,13 +260,13 @@ def test_window_start_is_aligned_on_the_window_length(spark, seconds: int, expec
     assert start.strftime("%H:%M:%S") == expected
 
 
-def test_a_stream_counts_exactly_across_micro_batches(spark, tmp_path) -> None:
+def test_a_stream_counts_exactly_across_micro_batches(spark, registry, tmp_path) -> None:
     """On a stream (update mode, real state store): re-deliveries in a later batch are not counted again."""
     source = tmp_path / "in"
     source.mkdir()
     schema = "key binary, value binary, topic string, partition int, offset long, timestamp timestamp"
     stream = spark.readStream.schema(schema).parquet(str(source))
-    aggregates = t.aggregate(t.deduplicate(t.parse_votes(stream, CANDIDATES)), 60)
+    aggregates = t.aggregate(t.counted_votes(t.check_votes(t.parse_votes(stream), *registry)), 60)
     query = aggregates.writeStream.format("memory").queryName("exact_test").outputMode("update").start()
 
     def arrive(name: str, values: list[bytes]) -> None:
@@ -236,8 +277,8 @@ def test_a_stream_counts_exactly_across_micro_batches(spark, tmp_path) -> None:
         query.processAllAvailable()
 
     try:
-        arrive("batch1", [vote("v1"), vote("v2", BOB)])
-        arrive("batch2", [vote("v1"), vote("v3"), vote("v2", BOB)])  # v1 and v2 again
+        arrive("batch1", [vote(voter(1)), vote(voter(2), BOB)])
+        arrive("batch2", [vote(voter(1)), vote(voter(3)), vote(voter(2), BOB), vote(voter(9))])  # again, unknown
         latest = spark.sql(
             "SELECT key, max(total_votes) AS total FROM exact_test WHERE dimension = 'candidate' GROUP BY key"
         ).collect()

@@ -8,8 +8,9 @@ from collections import Counter
 
 import pytest
 
-from election.records import VOTE_FIELDS, VoteRecord, age_on
-from election.voting.caster import CandidateLabel, CastRequest, vote_records
+from election.records import VOTE_FIELDS, CandidateLabel, VoteRecord, age_on
+from election.voting.caster import CastRequest
+from election.voting.outbox import vote_records
 from election.voting.preferences import build_preferences, voter_hash
 from election.voting.voter_messages import BadMessageError, parse_voter
 
@@ -69,14 +70,16 @@ def test_bad_preferences_are_refused(weights, variation) -> None:
 @pytest.mark.parametrize(("turnout", "max_votes", "rate"), [(1.5, None, 0), (0.5, -1, 0), (0.5, None, -5)])
 def test_bad_cast_requests_are_refused(turnout, max_votes, rate) -> None:
     with pytest.raises(ValueError, match="must be"):
-        CastRequest(turnout=turnout, max_votes=max_votes, votes_per_second=rate)
+        CastRequest(election_id=1, turnout=turnout, max_votes=max_votes, votes_per_second=rate)
 
 
 def test_a_voter_message_gives_the_canonical_voter_id_and_state() -> None:
     voter = parse_voter(
-        json.dumps({"voter_id": VOTER.upper(), "address_state": "CA", "email": "x@example.org"}).encode()
+        json.dumps(
+            {"election_id": 3, "voter_id": VOTER.upper(), "address_state": "CA", "email": "x@example.org"}
+        ).encode()
     )
-    assert (voter.voter_id, voter.address_state) == (VOTER, "CA")
+    assert (voter.election_id, voter.voter_id, voter.address_state) == (3, VOTER, "CA")
 
 
 @pytest.mark.parametrize(
@@ -84,10 +87,11 @@ def test_a_voter_message_gives_the_canonical_voter_id_and_state() -> None:
     [
         (b"{not json", "not JSON"),
         (None, "empty message"),
-        (b'{"address_state": "CA"}', "missing or invalid field"),
-        (b'{"voter_id": "voter-7", "address_state": "CA"}', "missing or invalid field"),
-        (json.dumps({"voter_id": VOTER}).encode(), "missing or invalid field"),
-        (json.dumps({"voter_id": VOTER, "address_state": ""}).encode(), "missing or invalid field"),
+        (b'{"election_id": 1, "address_state": "CA"}', "missing or invalid field"),
+        (b'{"election_id": 1, "voter_id": "voter-7", "address_state": "CA"}', "missing or invalid field"),
+        (json.dumps({"election_id": 1, "voter_id": VOTER}).encode(), "missing or invalid field"),
+        (json.dumps({"election_id": 1, "voter_id": VOTER, "address_state": ""}).encode(), "missing or invalid field"),
+        (json.dumps({"voter_id": VOTER, "address_state": "CA"}).encode(), "missing or invalid field"),
     ],
 )
 def test_a_bad_voter_message_is_refused_with_a_reason(message, reason) -> None:
@@ -101,8 +105,9 @@ def test_the_vote_record_has_exactly_the_contract_fields() -> None:
 
 def test_vote_records_carry_labels_and_registry_facts() -> None:
     labels = {"c-a": CandidateLabel("Ann Lee", "Green Future", "avatars/candidates/c-a.svg")}
-    [record] = vote_records(labels, [VOTER], ["c-a"], ["2026-11-03T14:00:00+00:00"], ["TX"], ["female"], [41])
+    [record] = vote_records(7, labels, [VOTER], ["c-a"], ["2026-11-03T14:00:00+00:00"], ["TX"], ["female"], [41])
     assert json.loads(record) == {
+        "election_id": 7,
         "voter_id": VOTER,
         "candidate_id": "c-a",
         "candidate_name": "Ann Lee",

@@ -1,5 +1,7 @@
 """Expectation suites, defined in code. The same suites validate the generated frames before the load and the
-tables after it (the loaded tables are read through queries that add the same derived columns).
+election's rows after it, inside the load's transaction (the loaded rows are read through queries that add the
+same derived columns, restricted to the election being loaded: `current_setting('election.loading')`, set by
+the load with a bound parameter).
 
 Derived column: `age_on_election_day`, whole years between `date_of_birth` and election day.
 """
@@ -9,8 +11,8 @@ from __future__ import annotations
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
+from election.domain import GENDERS, MIN_CANDIDATES, VOTING_AGE
 from election.regions import state_codes
-from election.seeding.generate import GENDERS, MIN_CANDIDATES
 
 # Valid both as a Python regex (pandas) and a PostgreSQL POSIX regex (the loaded tables).
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
@@ -18,7 +20,6 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 COLOR_PATTERN = r"^#[0-9a-f]{6}$"
 CANDIDATE_PHOTO_PATTERN = r"^avatars/candidates/[0-9a-f-]{36}\.svg$"
 VOTER_PICTURE_PATTERN = r"^avatars/voters/[0-9a-f-]{36}\.svg$"
-VOTING_AGE = 18
 
 VOTER_REQUIRED = (
     "voter_id",
@@ -88,12 +89,12 @@ def candidates_suite(party_ids: list[int]) -> gx.ExpectationSuite:
     )
 
 
-# Referential integrity of the loaded tables: rows of `{batch}` whose reference does not resolve.
+# Referential integrity of the loaded rows: rows of `{batch}` whose reference does not resolve.
 _DANGLING = {
     "candidates": (
-        "every candidate's party exists",
+        "every candidate's party exists in the election",
         "SELECT c.candidate_id, c.party_id FROM {batch} c "
-        "LEFT JOIN parties p ON p.party_id = c.party_id WHERE p.party_id IS NULL",
+        "LEFT JOIN parties p ON p.election_id = c.election_id AND p.party_id = c.party_id WHERE p.party_id IS NULL",
     ),
     "voters": (
         "every voter's state is in the regions reference table",
@@ -110,3 +111,15 @@ def loaded_table_suite(table: str, expected_rows: int) -> gx.ExpectationSuite:
         description, query = _DANGLING[table]
         expectations.append(gxe.UnexpectedRowsExpectation(description=description, unexpected_rows_query=query))
     return gx.ExpectationSuite(name=f"{table}_loaded", expectations=expectations)
+
+
+def reconciliation_suite(dimension: str) -> gx.ExpectationSuite:
+    """Certification: per key of a dimension (candidate, state, party), the stream's total equals PostgreSQL's."""
+    return gx.ExpectationSuite(
+        name=f"{dimension}_reconciliation",
+        expectations=[
+            *_not_null("key", "stream", "postgres"),
+            gxe.ExpectColumnValuesToBeUnique(column="key"),
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="stream", column_B="postgres"),
+        ],
+    )

@@ -2,6 +2,11 @@
 
 A failed suite raises `DataQualityError` whose message lists, per failed expectation, which expectation on
 which column, how many rows broke it, and a few of the offending values: what a user reads in the task log.
+
+Queries are validated *inside the caller's open transaction*: the seed checks the rows it loaded before it
+commits them, so an election that fails its checks is never visible to anyone. Great Expectations runs SQL
+through a SQLAlchemy engine of its own; it is handed the caller's connection (a `LendableConnection`), whose
+transaction stays the caller's while it is lent (SQLAlchemy's own commits, rollbacks and closes are ignored).
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.pool import StaticPool
+
+from election.quality.connection import LendableConnection
 
 # Great Expectations sends usage analytics to its servers unless told not to; nothing here may reach the
 # internet. Must be set before great_expectations is imported.
@@ -154,12 +162,28 @@ def validate_frame(suite: gx.ExpectationSuite, frame: pd.DataFrame, target: str)
     return _validate(batch, suite, target)
 
 
-def validate_query(suite: gx.ExpectationSuite, sqlalchemy_url: str, query: str, target: str) -> Report:
-    """Validate the rows of a query on the database (the loaded tables); runs as SQL in PostgreSQL."""
+# GX requires a well-formed URL; the engine never connects with it (the `creator` hands it the lent connection).
+_LENT_URL = "postgresql+psycopg://lent@localhost/election"
+
+
+def validate_query(suite: gx.ExpectationSuite, conn: LendableConnection, query: str, target: str) -> Report:
+    """Validate the rows of a query, as SQL in PostgreSQL, inside `conn`'s open transaction (uncommitted rows
+    included)."""
     context = _context()
-    source = context.data_sources.add_postgres("election", connection_string=sqlalchemy_url, create_temp_table=False)
     # GX wants the query to start with SELECT: drop the leading comment lines of a .sql file.
     statement = "\n".join(line for line in query.splitlines() if not line.lstrip().startswith("--")).strip()
-    asset = source.add_query_asset(target, query=statement)
-    batch = asset.add_batch_definition_whole_table("all").get_batch()
-    return _validate(batch, suite, target)
+    with conn.lent():
+        source = context.data_sources.add_postgres(
+            "election",
+            connection_string=_LENT_URL,
+            kwargs={"creator": lambda: conn, "poolclass": StaticPool},
+            create_temp_table=False,
+        )
+        try:
+            asset = source.add_query_asset(target, query=statement)
+            batch = asset.add_batch_definition_whole_table("all").get_batch()
+            return _validate(batch, suite, target)
+        finally:
+            # Released now, while the connection is lent: an engine left to the garbage collector would close it
+            # for real later, in the middle of its owner's transaction.
+            source.get_execution_engine().engine.dispose()

@@ -19,31 +19,12 @@ from faker import Faker
 from faker.providers.person.en_US import Provider as PersonProvider
 
 from election.avatars import avatar_url
+from election.domain import GENDER_WEIGHTS, GENDERS, MAX_AGE, MAX_CANDIDATES, MIN_CANDIDATES, PARTIES, VOTING_AGE
 from election.regions import population_weights
 
-GENDERS = ("female", "male", "nonbinary")
-GENDER_WEIGHTS = (0.505, 0.48, 0.015)
-MIN_AGE, MAX_AGE = 18, 100
 NATIONALITY = "US"
 COUNTRY = "United States"
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")  # reserved for documentation: never real
-
-# Fictional parties, each with the colour the dashboard draws it in.
-PARTIES = (
-    ("Civic Renewal Party", "#1f77b4"),
-    ("Liberty Union", "#d62728"),
-    ("Green Future", "#2ca02c"),
-    ("Workers' Alliance", "#9467bd"),
-    ("Heritage Party", "#8c564b"),
-    ("Forward Coalition", "#ff7f0e"),
-    ("Common Ground", "#17becf"),
-    ("Frontier Party", "#bcbd22"),
-    ("Unity Movement", "#e377c2"),
-    ("Reform League", "#7f7f7f"),
-    ("Harbor and Plains Party", "#393b79"),
-    ("New Horizons", "#637939"),
-)
-MIN_CANDIDATES, MAX_CANDIDATES = 2, len(PARTIES)
 
 _PLATFORM_POINTS = (
     "affordable housing near transit",
@@ -199,14 +180,14 @@ def voters_table(num_voters: int, random_seed: int, election_date: dt.date) -> p
     last_a = _sample(name_rng, *_weighted_names(PersonProvider.last_names, n))
 
     # Ages: flat from 18 to 64, then thinning out to 100 (roughly the US adult population).
-    ages = np.arange(MIN_AGE, MAX_AGE + 1)
+    ages = np.arange(VOTING_AGE, MAX_AGE + 1)
     age_weights = np.where(ages < 65, 1.0, np.maximum(0.03, 1.0 - (ages - 64) / 38))
     age = age_rng.choice(ages, size=n, p=age_weights / age_weights.sum())
     # Born between one day after (election day - age - 1 years) and (election day - age years):
     # exactly `age` years old on election day.
     anniversaries = np.array([election_date.replace(year=election_date.year - a) for a in ages], dtype="datetime64[D]")
-    date_of_birth = anniversaries[age - MIN_AGE] - age_rng.integers(0, 365, size=n).astype("timedelta64[D]")
-    registered_age = (age_rng.random(n) * (age - MIN_AGE + 1)).astype(np.int32)
+    date_of_birth = anniversaries[age - VOTING_AGE] - age_rng.integers(0, 365, size=n).astype("timedelta64[D]")
+    registered_age = (age_rng.random(n) * (age - VOTING_AGE + 1)).astype(np.int32)
 
     weights = population_weights()
     states = _sample(state_rng, weights.index.tolist(), n, p=weights.to_numpy())

@@ -1,9 +1,10 @@
-"""Load the staged seed into PostgreSQL: one transaction, COPY, all or nothing, idempotent.
+"""Load a staged seed into PostgreSQL as a new election: one transaction, COPY, checked before it commits.
 
-- The tables are empty: parties, candidates and voters are COPYed and the registry row written, in one
-  transaction. A crash or a failed constraint rolls everything back: nothing half-loaded is ever visible.
-- The registry already holds this very request: nothing to do (a re-run is a no-op, not an error).
-- The registry holds a different request: refused with a clear message (one election per database).
+- A run creates a new, open election and COPYs its parties, candidates and voters, all in one transaction.
+  The post-load data-quality checks run inside that transaction, on the rows PostgreSQL now holds: an election
+  that fails them is rolled back and never visible to anyone. So is one whose load crashed or hit a constraint.
+- A retry of the same election_seed run (same `seed_run`) finds the election the first attempt committed and
+  loads nothing: one run, one election.
 """
 
 from __future__ import annotations
@@ -15,53 +16,46 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from election.seeding.staging import SeedRequest, StagedSeed
+from election import elections
+from election.seeding.staging import StagedSeed
 from election.sql import read_sql
 
 log = logging.getLogger(__name__)
 
 COPY_BATCH_ROWS = 100_000
-
-
-class SeedConflictError(RuntimeError):
-    """The database already holds a different election than the one requested."""
+TABLES = ("parties", "candidates", "voters")  # in order of their references
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    loaded: bool
+    election_id: int
+    loaded: bool  # False: this run's election was already loaded (a retry)
     rows: dict[str, int]
     seconds: float
     message: str
 
 
-def registry(conn: psycopg.Connection) -> dict | None:
-    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        return cur.execute(read_sql("seed/registry_select.sql")).fetchone()
-
-
-def same_request(row: dict, request: SeedRequest) -> bool:
-    return (row["random_seed"], row["num_voters"], row["num_candidates"], row["election_date"]) == (
-        request.random_seed,
-        request.num_voters,
-        request.num_candidates,
-        request.election_date,
-    )
-
-
 def _copy_table(
-    conn: psycopg.Connection, table_name: str, source: pq.ParquetFile, progress: Callable[[str, int], None]
+    conn: psycopg.Connection,
+    table_name: str,
+    source: pq.ParquetFile,
+    election_id: int,
+    progress: Callable[[str, int], None],
 ) -> int:
-    """COPY a staged table in CSV chunks (Arrow's C++ CSV writer; no Python loop over rows)."""
-    columns = sql.SQL(", ").join(sql.Identifier(name) for name in source.schema_arrow.names)
+    """COPY a staged table in CSV chunks (Arrow's C++ CSV writer; no Python loop over rows), every row belonging
+    to `election_id`."""
+    names = [*source.schema_arrow.names, "election_id"]
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in names)
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(sql.Identifier(table_name), columns)
     done = 0
     with conn.cursor() as cur, cur.copy(statement) as copy:
         for batch in source.iter_batches(COPY_BATCH_ROWS):
+            batch = batch.append_column("election_id", pa.repeat(pa.scalar(election_id, pa.int64()), batch.num_rows))
             buffer = io.BytesIO()
             pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
             copy.write(buffer.getbuffer())
@@ -71,36 +65,48 @@ def _copy_table(
 
 
 def load_seed(
-    conn: psycopg.Connection, staged: StagedSeed, progress: Callable[[str, int], None] | None = None
+    conn: psycopg.Connection,
+    staged: StagedSeed,
+    *,
+    name: str,
+    seed_run: str | None = None,
+    check: Callable[[psycopg.Connection, int], object] | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> LoadResult:
-    """Load the staged frames in one transaction (the caller's connection must not be in autocommit)."""
+    """Create an election and load the staged frames into it, in one transaction (the caller's connection must
+    not be in autocommit). `check(conn, election_id)` runs before the commit; raising rolls everything back."""
     start = time.perf_counter()
     request = staged.request
     progress = progress or (lambda table, rows: None)
     with conn.transaction():
-        conn.execute(read_sql("seed/seed_lock.sql"))
-        existing = registry(conn)
-        if existing is not None:
-            if same_request(existing, request):
+        if seed_run is not None:
+            conn.execute(read_sql("seed/seed_lock.sql"), {"seed_run": seed_run})
+            existing = elections.by_seed_run(conn, seed_run)
+            if existing is not None:
                 return LoadResult(
-                    False, {}, time.perf_counter() - start, f"already loaded ({request.key}): nothing to do"
+                    existing.election_id,
+                    False,
+                    {},
+                    time.perf_counter() - start,
+                    f"this run already loaded {existing.describe()}: nothing to do",
                 )
-            raise SeedConflictError(
-                f"the database already holds another election (seed {existing['random_seed']}, "
-                f"{existing['num_voters']:,} voters, {existing['num_candidates']} candidates, "
-                f"election day {existing['election_date']}); this run asked for {request.key}. "
-                "One election per database: start from an empty schema (e.g. `make clean && make up`)."
-            )
-        parties, candidates, voters = conn.execute(read_sql("seed/table_counts.sql")).fetchone()
-        if parties or candidates or voters:
-            raise SeedConflictError(
-                f"parties/candidates/voters already hold rows ({parties}/{candidates}/{voters}) that no seed "
-                "run registered; refusing to mix them with a new seed."
-            )
+        election_id = elections.create(
+            conn,
+            name=name,
+            random_seed=request.random_seed,
+            num_voters=request.num_voters,
+            num_candidates=request.num_candidates,
+            election_date=request.election_date,
+            seed_run=seed_run,
+        )
+        conn.execute(read_sql("seed/loading.sql"), {"election_id": election_id})
         rows = {
-            name: _copy_table(conn, name, pq.ParquetFile(staged.path(name)), progress)
-            for name in ("parties", "candidates", "voters")  # in order of their references
+            table: _copy_table(conn, table, pq.ParquetFile(staged.path(table)), election_id, progress)
+            for table in TABLES
         }
-        conn.execute(read_sql("seed/registry_insert.sql"), request.as_dict())
+        if check is not None:
+            check(conn, election_id)
     seconds = time.perf_counter() - start
-    return LoadResult(True, rows, seconds, f"loaded {rows['voters']:,} voters in {seconds:.1f}s")
+    return LoadResult(
+        election_id, True, rows, seconds, f"election {election_id}: loaded {rows['voters']:,} voters in {seconds:.1f}s"
+    )

@@ -15,9 +15,11 @@ import pandas as pd
 import psycopg
 from confluent_kafka import Producer
 
+from election import elections
 from election.progress import Progress
+from election.quality.connection import LendableConnection
 from election.seeding.load import LoadResult, load_seed
-from election.seeding.publish import PublishResult, publish_seed
+from election.seeding.publish import PublishResult, publish_election
 from election.seeding.staging import SeedRequest, StagedSeed, stage
 from election.sql import read_sql
 
@@ -74,68 +76,72 @@ def validate_generated_step(staged: StagedSeed) -> list[str]:
     return _conclude(reports, start, DataQualityError)
 
 
-def load_step(conn: psycopg.Connection, staged: StagedSeed) -> LoadResult:
+def load_step(conn: LendableConnection, staged: StagedSeed, *, name: str, seed_run: str | None = None) -> LoadResult:
+    """A new election with the staged frames, committed only if the post-load checks pass (`validate_loaded`)."""
     totals = {
         "parties": staged.request.num_candidates,
         "candidates": staged.request.num_candidates,
         "voters": staged.request.num_voters,
     }
-    progress = {name: Progress(log, f"COPY {name}", total) for name, total in totals.items()}
-    result = load_seed(conn, staged, progress=lambda table, rows: progress[table].update(rows))
-    if result.loaded:
-        for name, rows in result.rows.items():
-            progress[name].update(rows, force=True)
+    progress = {table: Progress(log, f"COPY {table}", total) for table, total in totals.items()}
+
+    def check(loading: psycopg.Connection, election_id: int) -> None:
+        for table, rows in totals.items():
+            progress[table].update(rows, force=True)
+        validate_loaded(conn, staged.request)
+
+    result = load_seed(
+        conn,
+        staged,
+        name=name,
+        seed_run=seed_run,
+        check=check,
+        progress=lambda table, rows: progress[table].update(rows),
+    )
     log.info("%s", result.message)
     return result
 
 
-def validate_loaded_step(conn: psycopg.Connection, sqlalchemy_url: str, request: SeedRequest) -> list[str]:
-    """The same suites on the loaded tables (run as SQL), plus row counts and referential integrity."""
+def validate_loaded(conn: LendableConnection, request: SeedRequest) -> list[str]:
+    """The same suites on the rows just loaded (run as SQL inside the load's transaction, before it commits),
+    plus row counts and referential integrity. Raises DataQualityError: the load then rolls back."""
     from election.quality import suites
     from election.quality.validation import DataQualityError, validate_query
 
     start = time.perf_counter()
-    party_ids = [row[0] for row in conn.execute("SELECT party_id FROM parties").fetchall()]
-    loaded = read_sql("seed/loaded_voters.sql")
+    parties = read_sql("seed/loaded_parties.sql")
+    candidates = read_sql("seed/loaded_candidates.sql")
+    voters = read_sql("seed/loaded_voters.sql")
+    party_ids = [row[0] for row in conn.execute(f"SELECT party_id FROM ({parties}) loaded").fetchall()]
     reports = [
-        validate_query(suites.parties_suite(), sqlalchemy_url, "SELECT * FROM parties", "parties table"),
+        validate_query(suites.parties_suite(), conn, parties, "parties table"),
+        validate_query(suites.candidates_suite(party_ids), conn, candidates, "candidates table"),
+        validate_query(suites.voters_suite(), conn, voters, "voters table"),
         validate_query(
-            suites.candidates_suite(party_ids),
-            sqlalchemy_url,
-            read_sql("seed/loaded_candidates.sql"),
-            "candidates table",
-        ),
-        validate_query(suites.voters_suite(), sqlalchemy_url, loaded, "voters table"),
-        validate_query(
-            suites.loaded_table_suite("parties", request.num_candidates),
-            sqlalchemy_url,
-            "SELECT * FROM parties",
-            "parties table (counts)",
+            suites.loaded_table_suite("parties", request.num_candidates), conn, parties, "parties table (counts)"
         ),
         validate_query(
             suites.loaded_table_suite("candidates", request.num_candidates),
-            sqlalchemy_url,
-            "SELECT * FROM candidates",
+            conn,
+            candidates,
             "candidates table (counts, references)",
         ),
         validate_query(
-            suites.loaded_table_suite("voters", request.num_voters),
-            sqlalchemy_url,
-            "SELECT * FROM voters",
-            "voters table (counts, references)",
+            suites.loaded_table_suite("voters", request.num_voters), conn, voters, "voters table (counts, references)"
         ),
     ]
     return _conclude(reports, start, DataQualityError)
 
 
 def publish_step(
-    conn: psycopg.Connection, producer: Producer, staged: StagedSeed, candidates_topic: str, voters_topic: str
+    conn: psycopg.Connection, producer: Producer, election_id: int, candidates_topic: str, voters_topic: str
 ) -> PublishResult:
-    progress = Progress(log, f"publish to {voters_topic}", staged.request.num_voters)
-    result = publish_seed(
+    election = elections.require(conn, election_id)
+    progress = Progress(log, f"publish to {voters_topic}", election.num_voters)
+    result = publish_election(
         conn,
         producer,
-        staged,
+        election_id,
         candidates_topic=candidates_topic,
         voters_topic=voters_topic,
         progress=progress.update,

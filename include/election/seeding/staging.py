@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from election.seeding.generate import MAX_CANDIDATES, MIN_CANDIDATES, generate
+from election.domain import MAX_CANDIDATES, MAX_VOTERS, MIN_CANDIDATES
+from election.seeding.generate import generate
 
-MAX_VOTERS = 5_000_000
 FRAMES = ("parties", "candidates", "voters")
 
 

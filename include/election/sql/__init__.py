@@ -12,8 +12,3 @@ SQL_DIR = Path(__file__).parent
 def read_sql(name: str) -> str:
     """The text of `include/election/sql/<name>` (e.g. "seed/registry_select.sql")."""
     return (SQL_DIR / name).read_text()
-
-
-def schema_files() -> list[str]:
-    """The schema migrations in the order they apply, relative to SQL_DIR (Airflow's template search path)."""
-    return sorted(str(path.relative_to(SQL_DIR)) for path in (SQL_DIR / "schema").glob("*.sql"))

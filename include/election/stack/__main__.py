@@ -12,7 +12,7 @@ import psutil
 
 from election.config import Settings, get_settings
 from election.kafka_topics import ensure_topics
-from election.stack import airflow, dashboard, jars
+from election.stack import airflow, credentials, dashboard, jars
 from election.stack.kafka import Kafka
 from election.stack.postgres import Postgres
 from election.stack.process import Service, StackError, tail
@@ -28,6 +28,13 @@ def _started(name: str, started: bool) -> None:
 
 def up(settings: Settings) -> None:
     t0 = time.monotonic()
+    settings, generated = credentials.ensure(settings)
+    if generated:
+        _say(f"credentials: generated {len(generated)} passwords into {settings.credentials_file}")
+        # Services already running were started with the previous passwords: start them again with the new ones.
+        for service in reversed(_all_services(settings)):
+            if service.stop():
+                _say(f"{service.name}: stopped, to start again with the new credentials")
     resolve_jars(settings)
     postgres, kafka = Postgres(settings), Kafka(settings)
     # Kafka's JVM warms up while PostgreSQL starts and Airflow migrates.

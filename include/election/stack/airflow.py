@@ -77,7 +77,6 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.airflow_db.sqlalchemy_url(),
         # New DAG files show up within half a minute instead of five.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         # Tasks call spark-submit and the venv's tools: the venv's bin comes first on PATH.
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYSPARK_PYTHON": sys.executable,
@@ -97,7 +96,7 @@ def admin_password(settings: Settings) -> str | None:
 
 
 def write_admin_password(settings: Settings) -> str:
-    """AIRFLOW_ADMIN_PASSWORD when set, else the password generated on the first run (kept across runs)."""
+    """AIRFLOW_ADMIN_PASSWORD (generated into the credentials file on the first `make up` unless you set it)."""
     password = settings.airflow_admin_password or admin_password(settings) or secrets.token_urlsafe(12)
     path = passwords_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,13 @@
-"""What the vote aggregation job publishes, from the rows a micro-batch of `transforms.aggregate` updated.
+"""What the vote stream publishes, from the rows a micro-batch of `transforms.aggregate` updated.
 
-A micro-batch updates at most a few hundred keys (candidates, parties, states, demographic cells, minutes,
-new dead letters). They are collected to the driver and turned into messages here, in plain Python, then
-produced with the reliable producer: a Spark job per batch for a few hundred rows would cost half a second
-of freshness (measured) for nothing.
+A micro-batch updates at most a few hundred keys per election (candidates, parties, states, demographic cells,
+minutes). They are collected to the driver and turned into messages here, in plain Python, then produced with
+the reliable producer: a Spark job per batch for a few hundred rows would cost half a second of freshness
+(measured) for nothing.
+
+Every message carries `election_id` and its key starts with it. The seed project's field names are kept beside
+ours, so its readers keep working: `party_affiliation` beside `party` on per-candidate totals, `count` beside
+`total_votes` on per-location turnout.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from typing import Any
 from confluent_kafka import Producer
 
 from election.kafka_io import DeliveryReport
+from election.records import CandidateLabel
+
+DIMENSIONS = ("candidate", "party", "state", "state_candidate", "demographic", "minute")
 
 
 @dataclass(frozen=True)
@@ -24,13 +31,6 @@ class Message:
     topic: str
     key: str
     value: str
-
-
-@dataclass(frozen=True)
-class CandidateLabel:
-    candidate_name: str
-    party: str
-    photo_url: str
 
 
 def iso(moment: dt.datetime) -> str:
@@ -42,63 +42,107 @@ def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def value_of(
+    election_id: int,
+    dimension: str,
+    key: str,
+    total: int,
+    *,
+    registered: Mapping[tuple[int, str], int],
+    labels: Mapping[tuple[int, str], CandidateLabel],
+    window_seconds: int,
+    updated_at: str,
+) -> dict[str, Any]:
+    """The full current value of one aggregated key."""
+    if dimension == "candidate":
+        label = labels.get((election_id, key))
+        party = label and label.party
+        return {
+            "election_id": election_id,
+            "candidate_id": key,
+            "candidate_name": label and label.candidate_name,
+            "party": party,
+            "party_affiliation": party,
+            "photo_url": label and label.photo_url,
+            "total_votes": total,
+            "updated_at": updated_at,
+        }
+    if dimension == "party":
+        return {"election_id": election_id, "party": key, "total_votes": total, "updated_at": updated_at}
+    if dimension == "state":
+        voters = registered.get((election_id, key), 0)
+        return {
+            "election_id": election_id,
+            "state": key,
+            "total_votes": total,
+            "count": total,
+            "registered_voters": voters,
+            "turnout_pct": round(100.0 * total / voters, 2) if voters else None,
+            "updated_at": updated_at,
+        }
+    if dimension == "state_candidate":
+        state, candidate_id = key.split(":", 1)
+        label = labels.get((election_id, candidate_id))
+        return {
+            "election_id": election_id,
+            "state": state,
+            "candidate_id": candidate_id,
+            "candidate_name": label and label.candidate_name,
+            "party": label and label.party,
+            "total_votes": total,
+            "updated_at": updated_at,
+        }
+    if dimension == "demographic":
+        gender, band = key.split("|", 1)
+        return {
+            "election_id": election_id,
+            "gender": gender,
+            "age_band": band,
+            "total_votes": total,
+            "updated_at": updated_at,
+        }
+    if dimension == "minute":
+        candidate_id, start_text = key.split("|", 1)
+        start = dt.datetime.fromisoformat(start_text.replace("Z", "+00:00"))
+        return {
+            "election_id": election_id,
+            "window_start": iso(start),
+            "window_end": iso(start + dt.timedelta(seconds=window_seconds)),
+            "candidate_id": candidate_id,
+            "votes": total,
+            "updated_at": updated_at,
+        }
+    raise ValueError(f"unknown dimension {dimension!r}")
+
+
 def messages(
     rows: Iterable[Mapping[str, Any]],
     *,
-    registered: Mapping[str, int],
-    candidates: Mapping[str, CandidateLabel],
+    registered: Mapping[tuple[int, str], int],
+    labels: Mapping[tuple[int, str], CandidateLabel],
     topics: Mapping[str, str],
     window_seconds: int,
     updated_at: dt.datetime,
 ) -> list[Message]:
-    """(dimension, key, total_votes) rows -> one message per key with its full current value."""
+    """(election_id, dimension, key, total_votes) rows -> one message per key with its full current value, keyed
+    `<election_id>:<key>`."""
     at = iso(updated_at)
-    out: list[Message] = []
+    out = []
     for row in rows:
-        dimension, key, total = row["dimension"], row["key"], int(row["total_votes"])
+        election_id, dimension, key = int(row["election_id"]), row["dimension"], row["key"]
         if dimension not in topics:
             raise ValueError(f"unknown dimension {dimension!r}")
-        topic = topics[dimension]
-        if dimension == "candidate":
-            label = candidates.get(key)
-            value = {
-                "candidate_id": key,
-                "candidate_name": label and label.candidate_name,
-                "party": label and label.party,
-                "photo_url": label and label.photo_url,
-                "total_votes": total,
-                "updated_at": at,
-            }
-        elif dimension == "party":
-            value = {"party": key, "total_votes": total, "updated_at": at}
-        elif dimension == "state":
-            voters = registered.get(key, 0)
-            turnout = round(100.0 * total / voters, 2) if voters else None
-            value = {
-                "state": key,
-                "total_votes": total,
-                "registered_voters": voters,
-                "turnout_pct": turnout,
-                "updated_at": at,
-            }
-        elif dimension == "demographic":
-            gender, band = key.split("|", 1)
-            value = {"gender": gender, "age_band": band, "total_votes": total, "updated_at": at}
-        elif dimension == "minute":
-            candidate_id, start_text = key.split("|", 1)
-            start = dt.datetime.fromisoformat(start_text.replace("Z", "+00:00"))
-            end = start + dt.timedelta(seconds=window_seconds)
-            value = {
-                "window_start": iso(start),
-                "window_end": iso(end),
-                "candidate_id": candidate_id,
-                "votes": total,
-                "updated_at": at,
-            }
-        else:  # dead_letter: the key is the message itself; it is published under the original record's key
-            out.append(Message(topic, json.loads(key).get("record_key") or "", key))
-            continue
-        out.append(Message(topic, key, _json(value)))
+        value = value_of(
+            election_id,
+            dimension,
+            key,
+            int(row["total_votes"]),
+            registered=registered,
+            labels=labels,
+            window_seconds=window_seconds,
+            updated_at=at,
+        )
+        out.append(Message(topics[dimension], f"{election_id}:{key}", _json(value)))
     return out
 
 
@@ -107,14 +151,19 @@ def produce(producer: Producer, batch: list[Message], timeout: float = 60.0) -> 
     then fails and is re-run from the checkpoint, re-sending the same values)."""
     report = DeliveryReport(topic=", ".join(sorted({m.topic for m in batch})) or "-")
 
-    def on_delivery(err, _msg) -> None:
+    def on_delivery(err, msg) -> None:
         if err is None:
-            report.delivered += 1
+            report.delivered_at(msg.partition(), msg.offset())
         else:
             report.errors.append(str(err))
 
     for message in batch:
-        producer.produce(message.topic, key=message.key, value=message.value, on_delivery=on_delivery)
+        while True:
+            try:
+                producer.produce(message.topic, key=message.key, value=message.value, on_delivery=on_delivery)
+                break
+            except BufferError:  # local queue full: let librdkafka send and report, then retry
+                producer.poll(0.05)
         report.sent += 1
     producer.flush(timeout)
     return report.check()

@@ -1,22 +1,17 @@
-"""Run-time pieces of the vote aggregation job that touch the outside world: the Spark session, the Kafka
-source, the reference data read from PostgreSQL, progress lines and the heartbeat. The transforms stay pure.
+"""Run-time pieces of the vote stream that touch the outside world: the Spark session, the Kafka source and sink
+options, progress lines and the heartbeat. The transforms stay pure.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
+import threading
 import time
-from dataclasses import dataclass
 
-import psycopg
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQueryListener
-
-from election.config import Database
-from election.sql import read_sql
 
 log = logging.getLogger("election.streaming")
 
@@ -28,6 +23,9 @@ STREAMING_CONF = {
     ),
     "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled": "true",
     "spark.sql.session.timeZone": "UTC",
+    # Kafka source and sink options carry SASL credentials (kafka.sasl.jaas.config): never shown in plans or the UI.
+    "spark.sql.redaction.options.regex": "(?i)url|jaas|password|secret",
+    "spark.redaction.regex": "(?i)secret|password|token|access[.]?key|jaas",
 }
 
 
@@ -40,10 +38,18 @@ def build_session(app_name: str, shuffle_partitions: int) -> SparkSession:
     return spark
 
 
-def kafka_source(spark: SparkSession, bootstrap: str, topic: str, max_offsets_per_trigger: int | None) -> DataFrame:
+def kafka_source(
+    spark: SparkSession,
+    bootstrap: str,
+    topic: str,
+    max_offsets_per_trigger: int | None,
+    client_options: dict[str, str] | None = None,
+) -> DataFrame:
+    """`topic` from its beginning; `client_options`: the Java client's authentication (`kafka.`-prefixed)."""
     reader = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", bootstrap)
+        .options(**(client_options or {}))
         .option("subscribe", topic)
         .option("startingOffsets", "earliest")
         # Records deleted by retention before the job read them are reported, not silently skipped.
@@ -55,17 +61,6 @@ def kafka_source(spark: SparkSession, bootstrap: str, topic: str, max_offsets_pe
     if max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", max_offsets_per_trigger)
     return reader.load()
-
-
-def election_candidates(database: Database) -> list[tuple[str, str, str, str]]:
-    """The election's candidates (id, name, party, photo): votes for anyone else are dead letters, and the
-    per-candidate totals carry these labels. Candidates do not change during an election (election_seed refuses
-    a second one), so they are read once when the job starts."""
-    with psycopg.connect(database.conninfo(), connect_timeout=10) as conn:
-        rows = [tuple(row) for row in conn.execute(read_sql("streaming/candidates.sql")).fetchall()]
-    if not rows:
-        raise SystemExit("no candidates in the election database: run election_seed first, then start the stream")
-    return rows
 
 
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -83,63 +78,59 @@ def window_seconds(duration: str) -> int:
     return seconds
 
 
-@dataclass
-class RegisteredVoters:
-    """Registered voters per state for turnout, re-read from PostgreSQL at most every `ttl` seconds (cheap:
-    one indexed GROUP BY), so a seed loaded while the stream runs shows up within a minute."""
-
-    database: Database
-    ttl: float = 30.0
-    _counts: dict[str, int] | None = None
-    _read_at: float = 0.0
-
-    def counts(self) -> dict[str, int]:
-        if self._counts is None or time.monotonic() - self._read_at > self.ttl:
-            with psycopg.connect(self.database.conninfo(), connect_timeout=10) as conn:
-                rows = conn.execute(read_sql("streaming/registered_voters.sql")).fetchall()
-            self._counts = {state: int(n) for state, n in rows}
-            self._read_at = time.monotonic()
-        return self._counts
-
-
 class ProgressReporter(StreamingQueryListener):
-    """One line per micro-batch in the driver's output (which the Airflow task log shows), and a heartbeat
-    message every few seconds while the queries are alive (which election_vote_simulation's sensor awaits)."""
-
-    def __init__(self, producer: Producer | None, heartbeat_topic: str, every: float = 2.0) -> None:
-        self.producer = producer
-        self.heartbeat_topic = heartbeat_topic
-        self.every = every
-        self._last_beat = 0.0
-
-    def _beat(self, query: str, batch_id: int | None) -> None:
-        now = time.time()
-        if self.producer is None or now - self._last_beat < self.every:
-            return
-        self._last_beat = now
-        beat = {"job": "vote_aggregation", "query": query, "batch_id": batch_id, "timestamp": now}
-        self.producer.produce(self.heartbeat_topic, key=b"vote_aggregation", value=json.dumps(beat).encode())
-        self.producer.poll(0)
+    """One line per micro-batch in the driver's output (which the Airflow task log shows)."""
 
     def onQueryStarted(self, event) -> None:  # noqa: N802 - Spark's listener API
-        _say(f"[stream] query {event.name} started (id {event.id})")
+        log.info("[stream] query %s started (id %s)", event.name, event.id)
 
     def onQueryProgress(self, event) -> None:  # noqa: N802 - Spark's listener API
         p = event.progress
         state_rows = sum(op.numRowsTotal for op in p.stateOperators)
         duration = p.durationMs.get("triggerExecution", 0)
-        _say(
-            f"[progress] {p.name} batch={p.batchId} input={p.numInputRows} rows "
-            f"({p.processedRowsPerSecond:.0f} rows/s) duration={duration}ms state_rows={state_rows}"
+        log.info(
+            "[progress] %s batch=%s input=%s rows (%.0f rows/s) duration=%sms state_rows=%s",
+            p.name,
+            p.batchId,
+            p.numInputRows,
+            p.processedRowsPerSecond,
+            duration,
+            state_rows,
         )
-        self._beat(p.name, p.batchId)
 
     def onQueryIdle(self, event) -> None:  # noqa: N802 - Spark's listener API
-        self._beat("idle", None)
+        pass
 
     def onQueryTerminated(self, event) -> None:  # noqa: N802 - Spark's listener API
-        _say(f"[stream] query {event.id} terminated" + (f": {event.exception}" if event.exception else ""))
+        log.info("[stream] query %s terminated%s", event.id, f": {event.exception}" if event.exception else "")
 
 
-def _say(line: str) -> None:
-    print(line, file=sys.stdout, flush=True)
+class Heartbeat:
+    """A message on the heartbeat topic every `every` seconds while the job runs: that it is alive, and which
+    elections it counts (election_vote_simulation waits until its election is among them)."""
+
+    def __init__(self, producer: Producer, topic: str, every: float = 2.0) -> None:
+        self.producer, self.topic, self.every = producer, topic, every
+        self.elections: tuple[int, ...] = ()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def beat(self) -> None:
+        value = {"job": "vote_aggregation", "timestamp": time.time(), "elections": list(self.elections)}
+        self.producer.produce(self.topic, key=b"vote_aggregation", value=json.dumps(value).encode())
+        self.producer.poll(0)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.beat()
+            except (BufferError, KafkaException) as error:  # the broker is away: the next beat tries again
+                log.warning("heartbeat not sent: %s", error)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)

@@ -43,7 +43,6 @@ def arguments(settings: Settings, **overrides: str | int | bool | None) -> list[
     """The job's command-line arguments (see spark_jobs/vote_aggregation.py); overrides by option name."""
     values: dict[str, str | int | bool | None] = {
         "bootstrap_servers": settings.kafka_bootstrap,
-        "votes_topic": settings.topics.votes,
         "checkpoint_dir": str(settings.checkpoint_dir),
         "trigger_interval": settings.stream_trigger_interval,
         "shuffle_partitions": settings.stream_shuffle_partitions,

@@ -1,6 +1,8 @@
-"""Casting votes: voters_topic -> PostgreSQL `votes` -> votes_topic, fast and crash-safe.
+"""Casting an election's votes: voters_topic -> PostgreSQL `votes` -> votes_topic, fast and crash-safe.
 
-Per batch of voter messages:
+The caster of election E reads E's voters (where the seed recorded them on each partition of voters_topic) in
+its own consumer group, `<ELECTION_VOTE_CASTER_GROUP>-<E>`: its committed offsets are E's progress, its outbox rows
+are E's. Per batch of voter messages:
 
 1. decide who votes and for whom (`preferences`: one hash per voter, independent of batches and runs);
 2. one transaction: COPY the choices into a temporary table, insert them into `votes` (ON CONFLICT DO NOTHING:
@@ -24,14 +26,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import msgspec
 import psycopg
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, Producer, TopicPartition
 
-from election.kafka_io import produce_all
+from election import elections
+from election.kafka_io import consumer as kafka_consumer
+from election.kafka_io import produce_all, reliable_producer
 from election.progress import Progress
-from election.records import VoteRecord
+from election.records import CandidateLabel, vote_key
 from election.sql import read_sql
+from election.voting.outbox import publish_pending, vote_records
 from election.voting.preferences import (
     DEFAULT_REGIONAL_VARIATION,
     Preferences,
@@ -46,8 +50,13 @@ BATCH_SIZE = 100_000  # larger batches: fewer transactions (measured: 45k votes/
 BAD_MESSAGE_SAMPLES = 5
 
 
+class ElectionNotOpenError(RuntimeError):
+    """The election does not accept votes (closed or certified)."""
+
+
 @dataclass(frozen=True)
 class CastRequest:
+    election_id: int
     turnout: float = 0.7
     max_votes: int | None = None
     votes_per_second: float = 0.0  # 0: as fast as possible
@@ -72,6 +81,7 @@ class CastReport:
     abstained: int = 0
     bad_messages: int = 0
     unknown_voters: int = 0
+    other_elections: int = 0
     republished: int = 0
     messages_read: int = 0
     seconds: float = 0.0
@@ -87,15 +97,9 @@ class CastReport:
             f"{self.votes_cast:,} votes cast in {self.seconds:.1f}s ({self.votes_per_second:,.0f} votes/s, "
             f"committed and acknowledged); {self.messages_read:,} voter messages read, {self.abstained:,} abstained, "
             f"{self.already_voted:,} had already voted, {self.bad_messages:,} bad messages skipped, "
-            f"{self.unknown_voters:,} unknown voters skipped, {self.republished:,} votes re-published from the outbox"
+            f"{self.unknown_voters:,} unknown voters skipped, {self.other_elections:,} voters of other elections "
+            f"skipped, {self.republished:,} votes re-published from the outbox"
         )
-
-
-@dataclass(frozen=True)
-class CandidateLabel:
-    name: str
-    party: str
-    photo_url: str
 
 
 @dataclass(frozen=True)
@@ -103,70 +107,54 @@ class Electorate:
     """What the run decides with: how many vote (exactly), where the turnout order stops, the preferences, and
     the candidates' labels the vote records carry."""
 
+    election_id: int
     registered: int
     voting: int
     threshold: str | None  # selection key of the last voter who votes; None: nobody votes
     preferences: Preferences
     labels: dict[str, CandidateLabel]
+    # partition -> (first, last) offset of the election's voters on voters_topic (None: the whole topic)
+    voter_offsets: dict[int, tuple[int, int]] | None
 
 
 def load_electorate(conn: psycopg.Connection, request: CastRequest) -> Electorate:
-    rows = conn.execute(read_sql("voting/election_candidates.sql")).fetchall()
+    election = elections.require(conn, request.election_id)
+    if not election.is_open:
+        raise ElectionNotOpenError(f"{election.describe()} accepts no more votes")
+    if election.published_at is None:
+        raise RuntimeError(f"{election.describe()} has not been published yet: wait for its election_seed run")
+    scope = {"election_id": election.election_id}
+    rows = conn.execute(read_sql("voting/election_candidates.sql"), scope).fetchall()
     labels = {cid: CandidateLabel(name, party, photo) for cid, name, party, photo in rows}
     candidates = list(labels)
-    if len(candidates) < 2:
-        raise RuntimeError("no election loaded (fewer than two candidates): run election_seed first")
-    states = [s for s, _ in conn.execute(read_sql("voting/voters_per_state.sql")).fetchall()]
-    registered = conn.execute(read_sql("voting/registered_voters.sql")).fetchone()[0]
+    per_state = conn.execute(read_sql("voting/voters_per_state.sql"), scope).fetchall()
+    states = [state for state, _ in per_state]
+    registered = sum(int(n) for _, n in per_state)
     voting = round(registered * request.turnout)
     threshold = None
     if voting:
-        row = conn.execute(read_sql("voting/turnout_threshold.sql"), {"seed": str(request.random_seed), "k": voting})
+        row = conn.execute(
+            read_sql("voting/turnout_threshold.sql"), {**scope, "seed": str(request.random_seed), "k": voting}
+        )
         threshold = row.fetchone()[0]
     conn.commit()
     preferences = build_preferences(
         candidates, states, request.random_seed, request.candidate_weights, request.regional_variation
     )
-    return Electorate(registered, voting, threshold, preferences, labels)
+    offsets = None
+    if election.voter_offsets is not None:
+        offsets = {int(partition): (span[0], span[1]) for partition, span in election.voter_offsets.items()}
+    return Electorate(election.election_id, registered, voting, threshold, preferences, labels, offsets)
 
 
-def vote_records(
-    labels: dict[str, CandidateLabel],
-    voter_ids: list[str],
-    candidate_ids: list[str],
-    voting_times: list[str],
-    states: list[str],
-    genders: list[str],
-    ages: list[int],
-) -> list[bytes]:
-    """The votes_topic records of recorded votes (format: election.records.VoteRecord). The voter's state, gender
-    and age come from the registry's rows, as cast_votes.sql / pending_outbox.sql return them."""
-    records = []
-    for voter_id, candidate_id, voting_time, state, gender, age in zip(
-        voter_ids, candidate_ids, voting_times, states, genders, ages, strict=True
-    ):
-        label = labels[candidate_id]
-        record = VoteRecord(
-            voter_id=voter_id,
-            candidate_id=candidate_id,
-            candidate_name=label.name,
-            party=label.party,
-            photo_url=label.photo_url,
-            address_state=state,
-            gender=gender,
-            age=age,
-            voting_time=voting_time,
-        )
-        records.append(_encode(record))
-    return records
-
-
-_encode = msgspec.json.Encoder().encode
+def caster_group(group_prefix: str, election_id: int) -> str:
+    """The consumer group of an election's caster: its committed offsets are the election's progress."""
+    return f"{group_prefix}-{election_id}"
 
 
 def caster_consumer(base_config: dict[str, object], group: str) -> Consumer:
     """The caster's consumer: its own group; offsets committed only by the caster, after acknowledgement."""
-    return Consumer({**base_config, "group.id": group, "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    return kafka_consumer(base_config, **{"group.id": group, "enable.auto.commit": False})
 
 
 @dataclass
@@ -232,19 +220,7 @@ class VoteCaster:
     # -- outbox ------------------------------------------------------------------------------------
     def republish_pending(self, conn: psycopg.Connection, electorate: Electorate) -> int:
         """Publish what a previous run recorded but could not get acknowledged, before anything else."""
-        published = 0
-        for batch_id, voter_ids, candidates, times, *facts in conn.execute(
-            read_sql("voting/pending_outbox.sql")
-        ).fetchall():
-            records = vote_records(electorate.labels, voter_ids, candidates, [t.isoformat() for t in times], *facts)
-            produce_all(self.producer, self.votes_topic, zip(voter_ids, records, strict=True))
-            self._acknowledged.append(batch_id)
-            published += len(records)
-        conn.commit()
-        with conn.transaction():
-            self._delete_acknowledged(conn)
-        if published:
-            log.warning("re-published %s votes a previous run had recorded but not published", f"{published:,}")
+        published = publish_pending(conn, self.producer, electorate.election_id, self.votes_topic, electorate.labels)
         self.report.republished += published
         return published
 
@@ -262,8 +238,10 @@ class VoteCaster:
             if batch.choices:
                 with conn.cursor() as cur, cur.copy("COPY cast_batch FROM STDIN") as copy:
                     copy.write(batch.copy_rows)
+                assert self._electorate is not None
                 unknown, known, batch.batch_id, recorded = conn.execute(
-                    read_sql("voting/cast_votes.sql"), {"voting_time": batch.voting_time}
+                    read_sql("voting/cast_votes.sql"),
+                    {"election_id": self._electorate.election_id, "voting_time": batch.voting_time},
                 ).fetchone()
                 batch.recorded = recorded or ""  # string_agg over no row is NULL: nothing recorded
                 with self._lock:
@@ -284,9 +262,13 @@ class VoteCaster:
                 genders.append(gender)
                 ages.append(int(age))
             times = [batch.voting_time.isoformat()] * len(voter_ids)
-            assert self._electorate is not None
-            records = vote_records(self._electorate.labels, voter_ids, candidates, times, states, genders, ages)
-            produce_all(self.producer, self.votes_topic, zip(voter_ids, records, strict=True))
+            electorate = self._electorate
+            assert electorate is not None
+            records = vote_records(
+                electorate.election_id, electorate.labels, voter_ids, candidates, times, states, genders, ages
+            )
+            keys = (vote_key(electorate.election_id, voter_id) for voter_id in voter_ids)
+            produce_all(self.producer, self.votes_topic, zip(keys, records, strict=True))
         if batch.offsets:
             # Only now: every vote of these messages is committed in PostgreSQL and acknowledged by Kafka.
             self.consumer.commit(
@@ -342,23 +324,41 @@ class VoteCaster:
             seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - began
 
     # -- the run -----------------------------------------------------------------------------------
-    def _start_positions(self) -> tuple[dict[int, int], dict[int, int]]:
-        """Where this consumer group stands in each partition, and where the topic ends now."""
+    def _start_positions(self, electorate: Electorate) -> tuple[dict[int, int], dict[int, int]]:
+        """Where this election's group stands in each partition, and where the election's voters end there.
+
+        The seed recorded the first and last offset of the election's voters on each partition: a new group starts
+        at the first, and the run stops after the last (other elections' voters around them are never read).
+        """
         metadata = self.consumer.list_topics(self.voters_topic, timeout=30).topics[self.voters_topic]
         if metadata.error is not None:
             raise KafkaException(metadata.error)
-        partitions = [TopicPartition(self.voters_topic, p) for p in sorted(metadata.partitions)]
-        committed = self.consumer.committed(partitions, timeout=30)
+        spans = electorate.voter_offsets
+        partitions = [
+            TopicPartition(self.voters_topic, p) for p in sorted(metadata.partitions) if spans is None or p in spans
+        ]
+        committed = self.consumer.committed(partitions, timeout=30) if partitions else []
         start, end = {}, {}
         for tp in committed:
             low, high = self.consumer.get_watermark_offsets(TopicPartition(self.voters_topic, tp.partition), timeout=30)
-            # No committed offset yet, or one the topic no longer has (it was re-created): start at its beginning.
-            start[tp.partition] = tp.offset if tp.offset != OFFSET_INVALID and low <= tp.offset <= high else low
-            end[tp.partition] = high
+            first, stop = (spans[tp.partition][0], spans[tp.partition][1] + 1) if spans is not None else (low, high)
+            if low > first:
+                log.warning(
+                    "partition %d: the election's voters from offset %d were deleted by the topic's retention; "
+                    "starting at %d",
+                    tp.partition,
+                    first,
+                    low,
+                )
+                first = low
+            start[tp.partition] = tp.offset if tp.offset != OFFSET_INVALID and first <= tp.offset <= stop else first
+            end[tp.partition] = max(start[tp.partition], min(stop, high))
         self.consumer.assign([TopicPartition(self.voters_topic, p, offset) for p, offset in start.items()])
         return start, end
 
-    def _decide(self, sequence: int, messages: list, electorate: Electorate, room: int | None) -> Batch:
+    def _decide(
+        self, sequence: int, messages: list, electorate: Electorate, room: int | None, end: dict[int, int]
+    ) -> Batch:
         request, report = self.request, self.report
         seed, prefs, threshold = request.random_seed, electorate.preferences, electorate.threshold
         batch = Batch(sequence, choices={}, copy_rows="", voting_time=dt.datetime.now(dt.UTC), offsets={})
@@ -368,6 +368,8 @@ class VoteCaster:
                 break  # the rest is not processed: its offsets are not committed, the next run reads it again
             if message.error() is not None:
                 raise KafkaException(message.error())
+            if message.offset() >= end.get(message.partition(), 0):
+                continue  # past the election's voters (fetched ahead): not read, not committed
             batch.offsets[message.partition()] = message.offset() + 1
             report.messages_read += 1
             try:
@@ -377,6 +379,9 @@ class VoteCaster:
                 if len(report.bad_samples) < BAD_MESSAGE_SAMPLES:
                     report.bad_samples.append(f"partition {message.partition()} offset {message.offset()}: {reason}")
                     log.warning("skipped bad voter message (%s)", report.bad_samples[-1])
+                continue
+            if voter.election_id != electorate.election_id:  # another election's voter published alongside
+                report.other_elections += 1
                 continue
             key, draw = voter_hash(seed, voter.voter_id)
             if threshold is None or key > threshold:
@@ -396,7 +401,7 @@ class VoteCaster:
         self._electorate = electorate
         with self._open() as conn:
             self.republish_pending(conn, electorate)
-        positions, end = self._start_positions()
+        positions, end = self._start_positions(electorate)
         log.info(
             "%s registered voters, %s will vote (turnout %.1f%%); %s voter messages to read",
             f"{electorate.registered:,}",
@@ -427,7 +432,7 @@ class VoteCaster:
                 began = time.perf_counter()
                 messages = self.consumer.consume(num_messages=batch_size, timeout=1.0)
                 room = None if request.max_votes is None else request.max_votes - decided
-                batch = self._decide(sequence, messages, electorate, room)
+                batch = self._decide(sequence, messages, electorate, room, end)
                 self._busy("decide", began)
                 sequence += 1
                 decided += len(batch.choices)
@@ -454,3 +459,32 @@ class VoteCaster:
         progress.update(report.votes_cast, force=True)
         log.info("%s", report.summary())
         return report
+
+
+def cast_election(
+    connect: Callable[[], psycopg.Connection],
+    kafka_config: dict[str, object],
+    request: CastRequest,
+    *,
+    voters_topic: str,
+    votes_topic: str,
+    group_prefix: str,
+    producer: Producer | None = None,
+) -> CastReport:
+    """Cast the votes of `request.election_id`: the electorate read from PostgreSQL, then the caster's run in the
+    election's own consumer group (what the DAG's task and `python -m election.voting cast` both do)."""
+    with connect() as conn:
+        electorate = load_electorate(conn, request)
+    consumer = caster_consumer(kafka_config, caster_group(group_prefix, request.election_id))
+    try:
+        caster = VoteCaster(
+            connect,
+            consumer,
+            producer or reliable_producer(kafka_config),
+            voters_topic=voters_topic,
+            votes_topic=votes_topic,
+            request=request,
+        )
+        return caster.run(electorate)
+    finally:
+        consumer.close()

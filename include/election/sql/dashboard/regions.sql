@@ -1,9 +1,9 @@
--- Every state with its tile-grid cell and registered voters (kept by the database: registered_voters_per_state).
+-- Every state with its tile-grid cell and the election's registered voters there (kept by the database).
 SELECT r.state_code,
        r.state_name,
        r.tile_row,
        r.tile_col,
        coalesce(c.registered_voters, 0) AS registered_voters
 FROM regions r
-LEFT JOIN registered_voters_per_state c USING (state_code)
+LEFT JOIN registered_voters_per_state c ON c.state_code = r.state_code AND c.election_id = %(election_id)s
 ORDER BY r.state_code;

@@ -1,1 +1,0 @@
-SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM candidates), (SELECT count(*) FROM voters);

@@ -1,0 +1,215 @@
+"""The vote stream: one long-running Spark application that counts every election.
+
+Two streaming queries read `votes_topic`, each with its own checkpoint under `--checkpoint-dir`:
+
+- `vote_aggregation` (`aggregation/`): parse → check against the registry → each voter once per election →
+  one aggregation, whose updated keys a foreachBatch publishes to the compacted `aggregated_*` topics;
+- `vote_dead_letters` (`dead_letters/`): parse → check → the records that do not count, written by Spark's Kafka
+  sink to the compacted `votes_dead_letter`, keyed by their source offset. It keeps no state at all.
+
+The registry (every election not yet certified: its candidates and voter roll) is loaded when the queries start.
+A driver loop polls PostgreSQL every few seconds; when the set of counted elections changes (an election seeded,
+one certified), it stops both queries, reloads the registry and starts them again from their checkpoints: the
+application keeps running, nothing is lost or counted twice. A heartbeat says which elections are counted;
+election_vote_simulation casts an election's votes only once its election is among them.
+
+Restarting after a crash (even `kill -9`) resumes from the checkpoints: no vote lost, none counted twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import Producer
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from election.config import Database, Settings, Topics, get_settings
+from election.kafka_io import reliable_producer
+from election.streaming import publish, transforms
+from election.streaming.registry import Registry
+from election.streaming.runtime import Heartbeat, ProgressReporter, build_session, kafka_source, window_seconds
+from election.streaming.submit import APP_NAME
+
+log = logging.getLogger("election.streaming")
+
+AGGREGATION, DEAD_LETTERS = "vote_aggregation", "vote_dead_letters"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    s = get_settings()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bootstrap-servers", default=s.kafka_bootstrap)
+    parser.add_argument(
+        "--topic-prefix", default="", help="read and write the platform's topics under this prefix (tests, benchmarks)"
+    )
+    parser.add_argument("--checkpoint-dir", default=str(s.checkpoint_dir))
+    parser.add_argument("--trigger-interval", default=s.stream_trigger_interval)
+    parser.add_argument(
+        "--dead-letter-trigger-interval",
+        default=s.dead_letter_trigger_interval,
+        help="how often dead letters are written (they need not be as fresh as the totals)",
+    )
+    parser.add_argument("--shuffle-partitions", type=int, default=s.stream_shuffle_partitions)
+    parser.add_argument("--window", default=s.stream_window, help="event-time window of the series, e.g. '1 minute'")
+    parser.add_argument("--max-offsets-per-trigger", type=int, default=None)
+    parser.add_argument("--registry-poll-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--election-ids",
+        type=lambda text: tuple(int(part) for part in text.split(",") if part.strip()),
+        default=None,
+        help="count only these elections, e.g. 4,7 (default: every election not yet certified)",
+    )
+    parser.add_argument(
+        "--available-now", action="store_true", help="process what is in the topic, then stop (bounded run)"
+    )
+    return parser.parse_args(argv)
+
+
+@dataclass
+class VoteStream:
+    spark: SparkSession
+    args: argparse.Namespace
+    settings: Settings
+    producer: Producer
+    heartbeat: Heartbeat
+
+    @property
+    def database(self) -> Database:
+        return self.settings.stream_db
+
+    def run(self) -> None:
+        while True:
+            registry = Registry.load(self.spark, self.database, self.args.shuffle_partitions, self.args.election_ids)
+            log.info(
+                "[stream] counting %d election(s) %s: %s registered voters",
+                len(registry.elections),
+                list(registry.elections),
+                f"{registry.voters:,}",
+            )
+            queries = self._start(registry)
+            self.heartbeat.elections = registry.elections
+            self.heartbeat.beat()
+            try:
+                reload = self._supervise(queries, registry)
+            finally:
+                for query in queries:
+                    if query.isActive:
+                        query.stop()
+                self.spark.streams.resetTerminated()
+                registry.release()
+            if not reload:
+                return
+            log.info("[stream] the elections to count changed: reloading the registry")
+
+    # -- the queries -----------------------------------------------------------------------------------------
+
+    @property
+    def topics(self) -> Topics:
+        return self.settings.topics.prefixed(self.args.topic_prefix)
+
+    def _checked(self, registry: Registry) -> DataFrame:
+        args = self.args
+        source = kafka_source(
+            self.spark,
+            args.bootstrap_servers,
+            self.topics.votes,
+            args.max_offsets_per_trigger,
+            self.settings.kafka_spark_options(self.settings.kafka_stream),
+        )
+        return transforms.check_votes(
+            transforms.parse_votes(source), registry.roll, registry.candidates, registry.election_ids
+        )
+
+    def _trigger(self, interval: str) -> dict:
+        return {"availableNow": True} if self.args.available_now else {"processingTime": interval}
+
+    def _start(self, registry: Registry) -> list[StreamingQuery]:
+        args = self.args
+        checkpoints = Path(args.checkpoint_dir)
+        window = window_seconds(args.window)
+        topics = self.topics.by_dimension()
+
+        def publish_batch(counts: DataFrame, batch_id: int) -> None:
+            # Update mode: only the keys this micro-batch changed, each with its full current value. Re-sent after
+            # a crash, a message repeats a value already there: harmless on a compacted topic.
+            rows = [row.asDict() for row in counts.collect()]
+            batch = publish.messages(
+                rows,
+                registered=registry.registered,
+                labels=registry.labels,
+                topics=topics,
+                window_seconds=window,
+                updated_at=dt.datetime.now(dt.UTC),
+            )
+            publish.produce(self.producer, batch)
+
+        totals = (
+            transforms.aggregate(transforms.counted_votes(self._checked(registry)), window)
+            .writeStream.queryName(AGGREGATION)
+            .outputMode("update")
+            .foreachBatch(publish_batch)
+            .option("checkpointLocation", str(checkpoints / "aggregation"))
+            .trigger(**self._trigger(args.trigger_interval))
+            .start()
+        )
+        sink = self.settings.kafka_spark_options(self.settings.kafka_stream)
+        letters = (
+            transforms.dead_letters(transforms.rejected_votes(self._checked(registry)))
+            .writeStream.queryName(DEAD_LETTERS)
+            .format("kafka")
+            .option("kafka.bootstrap.servers", args.bootstrap_servers)
+            .options(**sink)
+            .option("kafka.acks", "all")
+            .option("kafka.enable.idempotence", "true")
+            .option("kafka.compression.type", "lz4")
+            .option("topic", self.topics.votes_dead_letter)
+            .option("checkpointLocation", str(checkpoints / "dead_letters"))
+            .trigger(**self._trigger(args.dead_letter_trigger_interval))
+            .start()
+        )
+        return [totals, letters]
+
+    def _supervise(self, queries: list[StreamingQuery], registry: Registry) -> bool:
+        """Until the queries end (bounded run: False) or the counted elections change (True). A failed query
+        raises: the job exits non-zero and Airflow brings it back."""
+        if self.args.available_now:
+            for query in queries:
+                query.awaitTermination()
+            return False
+        while True:
+            if self.spark.streams.awaitAnyTermination(self.args.registry_poll_seconds):
+                for query in queries:
+                    if query.exception() is not None:
+                        raise RuntimeError(f"query {query.name} failed: {query.exception()}")
+                log.info("[stream] a query was stopped: the job ends")
+                return False
+            if registry.changed(self.database):
+                return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    settings = get_settings()
+    spark = build_session(APP_NAME, args.shuffle_partitions)
+    spark.streams.addListener(ProgressReporter())
+    producer = reliable_producer(
+        settings.kafka_client_config(settings.kafka_stream, **{"bootstrap.servers": args.bootstrap_servers})
+    )
+    heartbeat = Heartbeat(producer, settings.topics.prefixed(args.topic_prefix).stream_heartbeat).start()
+    started = time.monotonic()
+    try:
+        VoteStream(spark, args, settings, producer, heartbeat).run()
+    finally:
+        heartbeat.stop()
+        producer.flush(10)
+        spark.stop()
+        log.info("[stream] stopped after %.0fs", time.monotonic() - started)
