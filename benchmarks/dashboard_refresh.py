@@ -87,7 +87,7 @@ def _split(rng: random.Random, n: int, weights: list[float]) -> list[int]:
 
 
 def produce(space, batch: list) -> None:
-    producer = reliable_producer(space.settings.kafka_client_config(space.settings.kafka_caster))
+    producer = reliable_producer(space.settings.kafka_client_config())
     by_topic: dict[str, list] = {}
     for m in batch:
         by_topic.setdefault(m.topic, []).append((m.key, m.value))
@@ -120,7 +120,7 @@ def main() -> None:
         produce(space, published)
         print(f"published {len(published):,} aggregate messages for {args.votes:,} votes")
         feed = AggregateFeed(
-            kafka_config=settings.kafka_client_config(settings.kafka_dashboard),
+            kafka_config=settings.kafka_client_config(),
             topics=space.topics.by_dimension(),
             dead_letter_topic=space.topics.votes_dead_letter,
             min_refresh_seconds=0,

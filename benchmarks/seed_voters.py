@@ -49,7 +49,7 @@ def main() -> None:
 
         with space.connect() as conn:
             t = time.perf_counter()
-            producer = reliable_producer(settings.kafka_client_config(settings.kafka_seed))
+            producer = reliable_producer(settings.kafka_client_config())  # its own topics: the admin
             pipeline.publish_step(conn, producer, loaded.election_id, space.topics.candidates, space.topics.voters)
             timings["publish from the tables (acks=all, idempotent)"] = time.perf_counter() - t
         total = time.perf_counter() - start

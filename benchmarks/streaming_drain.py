@@ -67,13 +67,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--votes", type=int, default=1_000_000)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--verbose", action="store_true", help="print the job's progress lines")
     args = parser.parse_args()
     settings = get_settings()
     with workspace(settings, "drain") as space:
         print(f"seeding {args.votes:,} voters and producing one vote each ...", flush=True)
         votes = ballots(space, space.new_election(args.votes, publish=False))
         produce_all(
-            reliable_producer(settings.kafka_client_config(settings.kafka_caster)),
+            reliable_producer(settings.kafka_client_config()),
             space.topics.votes,
             ((b.key, b.payload) for b in votes),
         )
@@ -128,6 +129,8 @@ def main() -> None:
     ]
     print(f"\nstreaming drain benchmark: {len(votes):,} votes, shuffle partitions {settings.stream_shuffle_partitions}")
     print(table(rows, ("measure", "value")))
+    if args.verbose:
+        print("".join(line for line in lines if line.startswith("[")))
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def measure(settings, space, votes, args) -> list[float]:
     produced: dict[str, list[float]] = defaultdict(list)  # candidate -> produce time of its n-th vote
     lock = threading.Lock()
     measure_from = time.perf_counter() + args.warmup
-    producer = reliable_producer(settings.kafka_client_config(settings.kafka_caster), **{"linger.ms": 5})
+    producer = reliable_producer(settings.kafka_client_config(), **{"linger.ms": 5})
     done = threading.Event()
 
     def produce() -> None:

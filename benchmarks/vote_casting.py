@@ -34,7 +34,7 @@ def baseline(space: Workspace, election_id: int, sample: int) -> float:
             " WHERE election_id = v.election_id ORDER BY random() LIMIT 1) c WHERE v.election_id = %s LIMIT %s",
             (election_id, sample),
         ).fetchall()
-        producer = Producer(space.settings.kafka_client_config(space.settings.kafka_caster))
+        producer = Producer(space.settings.kafka_client_config())
         start = time.perf_counter()
         for voter_id, candidate_id in voters:
             conn.execute(
@@ -74,7 +74,7 @@ def copy_ceiling(space: Workspace, election_id: int, rows: int) -> float:
 def produce_ceiling(space: Workspace, records: list[tuple[str, str]]) -> float:
     """confluent-kafka produce (idempotent, acks=all) of vote records of the real size, all acknowledged."""
     start = time.perf_counter()
-    producer = reliable_producer(space.settings.kafka_client_config(space.settings.kafka_caster))
+    producer = reliable_producer(space.settings.kafka_client_config())
     produce_all(producer, space.topics.votes_dead_letter, records)  # a topic of the workspace nothing reads
     return len(records) / (time.perf_counter() - start)
 
@@ -93,7 +93,7 @@ def main() -> None:
 
         report = cast_election(
             space.connect,
-            settings.kafka_client_config(settings.kafka_caster),
+            settings.kafka_client_config(),
             CastRequest(election_id=election_id, turnout=1.0, random_seed=11),
             voters_topic=space.topics.voters,
             votes_topic=space.topics.votes,

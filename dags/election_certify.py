@@ -69,7 +69,8 @@ def election_certify() -> None:
         from election.voting.outbox import publish_pending
 
         with postgres_connection() as conn:
-            published = publish_pending(conn, reliable_producer(kafka_config()), _election_id(), settings.topics.votes)
+            producer = reliable_producer(kafka_config(settings.kafka_caster_conn_id))  # the only writer of votes
+            published = publish_pending(conn, producer, _election_id(), settings.topics.votes)
         log.info("election %d: %s votes published from the outbox", _election_id(), f"{published:,}")
         return published
 

@@ -6,9 +6,8 @@ nothing changes; it succeeds again.
 
 | Task | What it does |
 | --- | --- |
-| `migrate_schema` | applies, with Alembic, every migration the database lacks (`include/election/migrations/`), each once and recorded in `alembic_version`, all in one transaction |
+| `migrate_schema` | applies, with Alembic, every migration the database lacks (`include/election/migrations/`), each once and recorded in `alembic_version`, all in one transaction; the migrations hold every grant: the dashboard's and the stream's roles read views without personal data (`results`, `registry`) |
 | `load_regions` | writes the reference table of regions (50 states + DC) from `include/election/data/us_states.csv` |
-| `grant_dashboard_access` | creates the dashboard's read-only login role, password from the config module |
 | `verify_schema` | checks the database is at the newest revision, then marks the `election_schema` Asset |
 
 Tables: `elections` (one row per election: `open` → `closed` → `certified`), `regions`, and per election
@@ -49,8 +48,9 @@ def election_schema() -> None:
     def migrate_schema() -> str:
         from election.airflow_io import postgres_sqlalchemy_url
         from election.migrations import upgrade_database
+        from election.schema import readers
 
-        before, after = upgrade_database(postgres_sqlalchemy_url())
+        before, after = upgrade_database(postgres_sqlalchemy_url(), readers(settings))
         if before == after:
             log.info("schema already at %s: nothing to migrate", after)
         else:
@@ -67,15 +67,6 @@ def election_schema() -> None:
         log.info("regions: %d rows written (0 when the reference table was already up to date)", changed)
         return changed
 
-    @task
-    def grant_dashboard_access() -> str:
-        from election.airflow_io import postgres_connection
-        from election.schema import grant_read_only
-
-        with postgres_connection() as conn:
-            grant_read_only(conn, settings.dashboard_db_user, settings.dashboard_db_password)
-        return settings.dashboard_db_user
-
     @task(outlets=[ELECTION_SCHEMA])
     def verify_schema() -> str:
         from election.airflow_io import postgres_sqlalchemy_url
@@ -87,7 +78,7 @@ def election_schema() -> None:
         log.info("schema up to date: revision %s", current)
         return current
 
-    migrate_schema() >> load_regions() >> grant_dashboard_access() >> verify_schema()
+    migrate_schema() >> load_regions() >> verify_schema()
 
 
 election_schema()

@@ -117,9 +117,8 @@ def election_seed() -> None:
         from election.seeding.staging import discard
 
         with postgres_connection() as conn:
-            publish_step(
-                conn, reliable_producer(kafka_config()), election_id, settings.topics.candidates, settings.topics.voters
-            )
+            producer = reliable_producer(kafka_config(settings.kafka_seed_conn_id))
+            publish_step(conn, producer, election_id, settings.topics.candidates, settings.topics.voters)
         discard(_staged(staged))  # the tables hold the data now; a re-run regenerates the same frames if needed
         get_current_context()["outlet_events"][ELECTION_SEED].extra = {"election_id": election_id}
         log.info("election_id=%d is ready: trigger election_vote_simulation with it", election_id)

@@ -121,7 +121,7 @@ def election_vote_simulation() -> None:
         )
         report = cast_election(
             postgres_connection,
-            kafka_config(),
+            kafka_config(settings.kafka_caster_conn_id),
             request,
             voters_topic=settings.topics.voters,
             votes_topic=settings.topics.votes,

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import psycopg
 from confluent_kafka import KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
-from election import elections
+from election import elections, kafka_topics
 from election.compacted import latest_values
 from election.config import Settings, Topics
 from election.kafka_io import consumer as kafka_consumer
-from election.kafka_io import reliable_producer
-from election.kafka_topics import topic_specs
+from election.kafka_io import reliable_producer, watermarks
+from election.kafka_topics import TopicSpec, topic_specs
 
 # Every election this test session created, removed when it ends (tests/integration/conftest.py).
 CREATED: list[int] = []
@@ -59,11 +59,12 @@ def publish(settings: Settings, election_id: int, topics: Topics | None = None) 
     """Publish an election's candidates and voters (to the platform's topics, or to `topics`)."""
     from election.seeding.publish import publish_election
 
+    principal = settings.kafka_seed if topics is None else settings.kafka_admin  # topics of a test's own: the admin
     topics = topics or settings.topics
     with connect(settings) as conn:
         publish_election(
             conn,
-            reliable_producer(settings.kafka_client_config(settings.kafka_seed)),
+            reliable_producer(settings.kafka_client_config(principal)),
             election_id,
             candidates_topic=topics.candidates,
             voters_topic=topics.voters,
@@ -91,14 +92,16 @@ def cast(settings: Settings, election_id: int, topics: Topics | None = None, **r
     """The election's votes cast through the DAG's caster (its own consumer group); the report."""
     from election.voting.caster import CastRequest, cast_election
 
-    topics = topics or settings.topics
+    principal = settings.kafka_caster if topics is None else settings.kafka_admin
+    topics = topics or settings.topics  # (the platform's own Topics object: the test below tells them apart)
     return cast_election(
         lambda: connect(settings),
-        settings.kafka_client_config(settings.kafka_caster),
+        settings.kafka_client_config(principal),
         CastRequest(election_id=election_id, **request),
         voters_topic=topics.voters,
         votes_topic=topics.votes,
-        group_prefix=f"test-caster-{uuid.uuid4().hex[:8]}",
+        # the platform's group prefix (the only one the caster may use) for the platform's topics
+        group_prefix=settings.vote_caster_group if topics is settings.topics else f"test-caster-{uuid.uuid4().hex[:8]}",
     )
 
 
@@ -127,19 +130,8 @@ def admin(settings: Settings) -> AdminClient:
 
 
 def create_topics(settings: Settings, partitions: dict[str, int], config: dict[str, dict] | None = None) -> None:
-    client = admin(settings)  # kept alive until every future is resolved
-    futures = client.create_topics(
-        [NewTopic(name, n, 1, config=(config or {}).get(name, {})) for name, n in partitions.items()]
-    )
-    for future in futures.values():
-        future.result(30)
-
-    # until every partition has a leader: a client asking for offsets before that is told "not leader"
-    def led(name: str, count: int) -> bool:
-        found = client.list_topics(name, timeout=10).topics[name].partitions
-        return len(found) == count and all(p.leader >= 0 and p.error is None for p in found.values())
-
-    wait_for(lambda: all(led(name, n) for name, n in partitions.items()), 30, "the new topics' leaders", 0.2)
+    specs = [TopicSpec(name, n, (config or {}).get(name, {})) for name, n in partitions.items()]
+    kafka_topics.create_topics(admin(settings), specs)
 
 
 def delete_topics(settings: Settings, names: list[str]) -> None:
@@ -157,7 +149,7 @@ def scratch_topics(settings: Settings, label: str):
     prefix = f"test_{label}_{uuid.uuid4().hex[:8]}_"
     topics = settings.topics.prefixed(prefix)
     specs = topic_specs(settings, topics)
-    create_topics(settings, {s.name: s.partitions for s in specs}, {s.name: s.config for s in specs})
+    kafka_topics.create_topics(admin(settings), specs)
     try:
         yield prefix, topics
     finally:
@@ -169,7 +161,7 @@ def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     consumer = kafka_consumer(settings.kafka_client_config(), **{"group.id": "watermarks"})
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        return {p: watermarks(consumer, topic, p)[1] for p in partitions}
     finally:
         consumer.close()
 

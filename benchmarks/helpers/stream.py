@@ -77,7 +77,7 @@ def start_job(space: Workspace, checkpoint: str, **overrides) -> subprocess.Pope
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=spark_environment(),
+        env=spark_environment(space.settings.kafka_admin),  # the workspace's topics: only the admin may use them
         start_new_session=True,
     )
 

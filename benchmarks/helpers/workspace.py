@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
 from election import elections
 from election.config import Settings, Topics
-from election.kafka_topics import topic_specs
+from election.kafka_topics import create_topics, topic_specs
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Workspace:
         self.elections.append(election_id)
         if publish:
             with self.connect() as conn:
-                producer = reliable_producer(self.settings.kafka_client_config(self.settings.kafka_seed))
+                producer = reliable_producer(self.settings.kafka_client_config())  # a workspace's topics: the admin
                 publish_step(conn, producer, election_id, self.topics.candidates, self.topics.voters)
         return election_id
 
@@ -59,9 +59,7 @@ def workspace(settings: Settings, name: str) -> Iterator[Workspace]:
     specs = topic_specs(settings, topics)
     admin = AdminClient(settings.kafka_client_config())
     _delete_topics(admin, [spec.name for spec in specs])
-    futures = admin.create_topics([NewTopic(s.name, s.partitions, 1, config=s.config) for s in specs])
-    for future in futures.values():
-        future.result(30)
+    create_topics(admin, specs)
     space = Workspace(settings, prefix, topics, Path(tempfile.mkdtemp(prefix=prefix, dir=settings.state_dir)))
     try:
         yield space

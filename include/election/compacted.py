@@ -16,6 +16,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from election.kafka_io import consumer as kafka_consumer
+from election.kafka_io import watermarks
 
 
 class LatestByKey:
@@ -71,7 +72,7 @@ def latest_values(config: dict[str, object], topic: str, timeout: float = 30.0) 
     consumer = kafka_consumer(config, **{"group.id": f"latest-{uuid.uuid4().hex}", "enable.auto.commit": False})
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        ends = {p: watermarks(consumer, topic, p)[1] for p in partitions}
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p, end in ends.items() if end > 0])
         latest = LatestByKey()
         pending = {p for p, end in ends.items() if end > 0}

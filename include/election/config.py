@@ -114,10 +114,13 @@ class Database:
 
 @dataclass(frozen=True)
 class KafkaPrincipal:
-    """Who a Kafka client authenticates as (SASL/SCRAM); no name: the listener takes no authentication."""
+    """Who a Kafka client authenticates as, and with which SASL mechanism (the application's principals are SCRAM
+    users; the admin's mechanism is a setting: SCRAM where the broker's storage holds its credential, PLAIN where
+    the broker only knows it from its own configuration, as with the official image in Compose)."""
 
     username: str | None
     password: str | None
+    mechanism: str = "SCRAM-SHA-512"
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,8 @@ class Settings:
     election_db: Database
     dashboard_db_user: str
     dashboard_db_password: str
+    stream_db_user: str
+    stream_db_password: str
     # The server's superuser: only Compose's init step uses it, over TCP (the local stack uses its Unix socket).
     db_superuser: str
     db_superuser_password: str
@@ -173,7 +178,6 @@ class Settings:
 
     kafka_bootstrap: str
     kafka_security_protocol: str
-    kafka_sasl_mechanism: str
     kafka_admin: KafkaPrincipal
     kafka_seed: KafkaPrincipal
     kafka_caster: KafkaPrincipal
@@ -192,6 +196,8 @@ class Settings:
     airflow_admin_password: str | None
     postgres_conn_id: str
     kafka_conn_id: str
+    kafka_seed_conn_id: str
+    kafka_caster_conn_id: str
     spark_conn_id: str
 
     spark_master: str
@@ -206,6 +212,7 @@ class Settings:
     checkpoint_dir: Path
     stream_trigger_interval: str
     dead_letter_trigger_interval: str
+    dead_letter_max_offsets: int
     stream_shuffle_partitions: int
     stream_window: str
     spark_driver_memory: str
@@ -221,7 +228,7 @@ class Settings:
     @property
     def stream_db(self) -> Database:
         """The application database seen through the streaming job's read-only role."""
-        return self.dashboard_db
+        return self.election_db.with_role(self.stream_db_user, self.stream_db_password)
 
     @property
     def airflow_url(self) -> str:
@@ -241,10 +248,10 @@ class Settings:
         config: dict[str, object] = {"bootstrap.servers": self.kafka_bootstrap}
         if self.kafka_security_protocol != "PLAINTEXT":
             config["security.protocol"] = self.kafka_security_protocol
-        if principal.username:
+        if self.kafka_security_protocol.startswith("SASL") and principal.username:
             config.update(
                 {
-                    "sasl.mechanism": self.kafka_sasl_mechanism,
+                    "sasl.mechanism": principal.mechanism,
                     "sasl.username": principal.username,
                     "sasl.password": principal.password or "",
                 }
@@ -257,11 +264,11 @@ class Settings:
         options: dict[str, str] = {}
         if self.kafka_security_protocol != "PLAINTEXT":
             options["kafka.security.protocol"] = self.kafka_security_protocol
-        if principal.username:
+        if self.kafka_security_protocol.startswith("SASL") and principal.username:
             module = "org.apache.kafka.common.security.scram.ScramLoginModule"
-            if self.kafka_sasl_mechanism == "PLAIN":
+            if principal.mechanism == "PLAIN":
                 module = "org.apache.kafka.common.security.plain.PlainLoginModule"
-            options["kafka.sasl.mechanism"] = self.kafka_sasl_mechanism
+            options["kafka.sasl.mechanism"] = principal.mechanism
             options["kafka.sasl.jaas.config"] = (
                 f'{module} required username="{principal.username}" password="{principal.password or ""}";'
             )
@@ -279,18 +286,10 @@ class Settings:
                 "login": db.user,
                 "password": db.password,
             },
-            self.kafka_conn_id: {
-                "conn_type": "kafka",
-                # The group and reset policy are what the Kafka provider's sensors consume with; the vote caster
-                # overrides the group with its own (ELECTION_VOTE_CASTER_GROUP).
-                "extra": {
-                    "bootstrap.servers": self.kafka_bootstrap,
-                    "group.id": "election-airflow-sensors",
-                    "auto.offset.reset": "earliest",
-                    # sensors only look: a committed offset would hide the voters from the next run's sensor
-                    "enable.auto.commit": False,
-                },
-            },
+            # Kafka: one connection per principal, its extra the librdkafka client settings (bootstrap, SASL)
+            self.kafka_conn_id: {"conn_type": "kafka", "extra": self.kafka_client_config(self.kafka_admin)},
+            self.kafka_seed_conn_id: {"conn_type": "kafka", "extra": self.kafka_client_config(self.kafka_seed)},
+            self.kafka_caster_conn_id: {"conn_type": "kafka", "extra": self.kafka_client_config(self.kafka_caster)},
             self.spark_conn_id: _spark_connection(self.spark_master),
         }
         return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(c) for conn_id, c in connections.items()}
@@ -307,8 +306,8 @@ def _spark_connection(master: str) -> dict[str, object]:
     return connection
 
 
-def _principal(prefix: str) -> KafkaPrincipal:
-    return KafkaPrincipal(_env(f"{prefix}_USERNAME", "") or None, _env(f"{prefix}_PASSWORD", "") or None)
+def _principal(prefix: str, default_user: str, mechanism: str = "SCRAM-SHA-512") -> KafkaPrincipal:
+    return KafkaPrincipal(_env(f"{prefix}_USERNAME", default_user), _secret(f"{prefix}_PASSWORD") or None, mechanism)
 
 
 @cache
@@ -336,6 +335,8 @@ def get_settings() -> Settings:
         ),
         dashboard_db_user=_env("ELECTION_DASHBOARD_DB_USER", "election_dashboard"),
         dashboard_db_password=_secret("ELECTION_DASHBOARD_DB_PASSWORD"),
+        stream_db_user=_env("ELECTION_STREAM_DB_USER", "election_stream"),
+        stream_db_password=_secret("ELECTION_STREAM_DB_PASSWORD"),
         airflow_db=Database(
             host=db_host,
             port=db_port,
@@ -344,13 +345,14 @@ def get_settings() -> Settings:
             password=_secret("ELECTION_AIRFLOW_DB_PASSWORD"),
         ),
         kafka_bootstrap=_env("ELECTION_KAFKA_BOOTSTRAP", f"localhost:{kafka_port}"),
-        kafka_security_protocol=_env("ELECTION_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
-        kafka_sasl_mechanism=_env("ELECTION_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
-        kafka_admin=_principal("ELECTION_KAFKA"),
-        kafka_seed=_principal("ELECTION_KAFKA_SEED"),
-        kafka_caster=_principal("ELECTION_KAFKA_CASTER"),
-        kafka_stream=_principal("ELECTION_KAFKA_STREAM"),
-        kafka_dashboard=_principal("ELECTION_KAFKA_DASHBOARD"),
+        kafka_security_protocol=_env("ELECTION_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
+        kafka_admin=_principal(
+            "ELECTION_KAFKA", "election-admin", _env("ELECTION_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+        ),
+        kafka_seed=_principal("ELECTION_KAFKA_SEED", "election-seed"),
+        kafka_caster=_principal("ELECTION_KAFKA_CASTER", "election-caster"),
+        kafka_stream=_principal("ELECTION_KAFKA_STREAM", "election-stream"),
+        kafka_dashboard=_principal("ELECTION_KAFKA_DASHBOARD", "election-dashboard"),
         kafka_port=kafka_port,
         kafka_controller_port=_env_int("ELECTION_KAFKA_CONTROLLER_PORT", 9093),
         kafka_heap=_env("ELECTION_KAFKA_HEAP", "512m"),
@@ -380,6 +382,8 @@ def get_settings() -> Settings:
         airflow_admin_password=_secret("AIRFLOW_ADMIN_PASSWORD") or None,
         postgres_conn_id=_env("ELECTION_POSTGRES_CONN_ID", "election_postgres"),
         kafka_conn_id=_env("ELECTION_KAFKA_CONN_ID", "election_kafka"),
+        kafka_seed_conn_id=_env("ELECTION_KAFKA_SEED_CONN_ID", "election_kafka_seed"),
+        kafka_caster_conn_id=_env("ELECTION_KAFKA_CASTER_CONN_ID", "election_kafka_caster"),
         spark_conn_id=_env("ELECTION_SPARK_CONN_ID", "election_spark"),
         spark_master=_env("ELECTION_SPARK_MASTER", "local[*]"),
         spark_jars_dir=_env_path("ELECTION_SPARK_JARS_DIR", jars_dir / "spark-kafka-connector", home),
@@ -389,7 +393,8 @@ def get_settings() -> Settings:
         seed_staging_dir=_env_path("ELECTION_SEED_STAGING_DIR", state_dir / "seed", home),
         checkpoint_dir=_env_path("ELECTION_CHECKPOINT_DIR", state_dir / "checkpoints" / "vote_stream", home),
         stream_trigger_interval=_env("ELECTION_STREAM_TRIGGER_INTERVAL", "1 second"),
-        dead_letter_trigger_interval=_env("ELECTION_DEAD_LETTER_TRIGGER_INTERVAL", "5 seconds"),
+        dead_letter_trigger_interval=_env("ELECTION_DEAD_LETTER_TRIGGER_INTERVAL", "1 second"),
+        dead_letter_max_offsets=_env_int("ELECTION_DEAD_LETTER_MAX_OFFSETS", 60_000),
         stream_shuffle_partitions=_env_int("ELECTION_STREAM_SHUFFLE_PARTITIONS", 4),
         stream_window=_env("ELECTION_STREAM_WINDOW", "1 minute"),
         spark_driver_memory=_env("ELECTION_SPARK_DRIVER_MEMORY", "1g"),

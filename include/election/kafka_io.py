@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 LIBRDKAFKA_LOGGER = logging.getLogger("election.kafka.librdkafka")
 
@@ -32,6 +33,27 @@ RELIABLE_PRODUCER = {
     "queue.buffering.max.kbytes": 512 * 1024,
     "message.timeout.ms": 120_000,
 }
+
+
+# A partition just created, or whose leadership is moving, answers "not leader" for a moment although the metadata
+# already names its leader: worth asking again, not failing.
+_TRANSIENT = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._TRANSPORT,
+    KafkaError._TIMED_OUT,
+}
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, KafkaException) and exc.args[0].code() in _TRANSIENT
+
+
+@retry(retry=retry_if_exception(_transient), stop=stop_after_delay(30), wait=wait_exponential(0.1, max=2), reraise=True)
+def watermarks(consumer: Consumer, topic: str, partition: int, timeout: float = 10.0) -> tuple[int, int]:
+    """(low, high) offsets of one partition, asked again while the partition is briefly without a leader."""
+    return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
 
 
 class DeliveryError(RuntimeError):
@@ -69,7 +91,7 @@ def producer_config(config: dict[str, object], **overrides: object) -> dict[str,
 
 
 def reliable_producer(config: dict[str, object], **overrides: object) -> Producer:
-    return Producer(producer_config(config, **RELIABLE_PRODUCER, **overrides))
+    return Producer(producer_config(config, **{**RELIABLE_PRODUCER, **overrides}))
 
 
 def consumer(config: dict[str, object], **overrides: object) -> Consumer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, KafkaException
@@ -61,10 +62,16 @@ def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
     existing = set(admin.list_topics(timeout=timeout).topics)
     _align_configs(admin, [spec for spec in topic_specs(settings) if spec.name in existing and spec.config], timeout)
     missing = [spec for spec in topic_specs(settings) if spec.name not in existing]
-    if not missing:
+    return create_topics(admin, missing, timeout=timeout)
+
+
+def create_topics(admin: AdminClient, specs: list[TopicSpec], *, timeout: float = 30.0) -> list[str]:
+    """Create these topics (one already there counts as created by someone else) and return once every partition of
+    each has a leader: a client asking a just-created partition for its offsets is otherwise told "not leader"."""
+    if not specs:
         return []
     futures = admin.create_topics(
-        [NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config) for s in missing],
+        [NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config) for s in specs],
         operation_timeout=timeout,
         request_timeout=timeout,
     )
@@ -77,7 +84,23 @@ def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
             # Another process creating the same topic concurrently is as good as creating it ourselves.
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
+    _wait_for_leaders(admin, specs, timeout)
     return created
+
+
+def _wait_for_leaders(admin: AdminClient, specs: list[TopicSpec], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = {spec.name: spec.partitions for spec in specs}
+    while pending:
+        for name, count in list(pending.items()):
+            found = admin.list_topics(name, timeout=timeout).topics[name]
+            parts = found.partitions.values()
+            if found.error is None and len(parts) == count and all(p.leader >= 0 and p.error is None for p in parts):
+                del pending[name]
+        if pending and time.monotonic() > deadline:
+            raise TimeoutError(f"no leader after {timeout:.0f} s for the partitions of {sorted(pending)}")
+        if pending:
+            time.sleep(0.1)
 
 
 def _align_configs(admin: AdminClient, specs: list[TopicSpec], timeout: float) -> None:

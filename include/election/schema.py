@@ -1,4 +1,4 @@
-"""The schema's run-time steps besides its migrations: the regions reference rows, the dashboard's role, a check."""
+"""The schema's run-time steps besides its migrations: the regions reference rows, the readers, a check."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import psycopg
 import sqlalchemy as sa
 
 from election import migrations
+from election.config import Settings
 from election.regions import load_regions
 from election.sql import read_sql
 
@@ -20,10 +21,9 @@ def upsert_regions(conn: psycopg.Connection) -> int:
     return changed
 
 
-def grant_read_only(conn: psycopg.Connection, role: str, password: str) -> None:
-    """Create or update a login role that may only read the election database."""
-    with conn.transaction():
-        conn.execute(read_sql("schema_steps/grant_read_only.sql"), {"role": role, "password": password})
+def readers(settings: Settings) -> migrations.Readers:
+    """The read-only roles the migrations grant their views to: the dashboard's and the stream's."""
+    return migrations.Readers(dashboard=settings.dashboard_db_user, stream=settings.stream_db_user)
 
 
 def schema_revision(url: str) -> tuple[str | None, str]:

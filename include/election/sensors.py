@@ -21,6 +21,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 from confluent_kafka import TopicPartition
 
 from election.kafka_io import consumer as kafka_consumer
+from election.kafka_io import watermarks
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def stream_heartbeat(kafka_config: dict[str, object], topic: str) -> Heartbeat |
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         newest: dict[str, Any] | None = None
         for partition in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            low, high = watermarks(consumer, topic, partition)
             if high <= low:
                 continue
             consumer.assign([TopicPartition(topic, partition, high - 1)])

@@ -56,12 +56,11 @@ def scratch_topic(settings: Settings) -> Iterator[str]:
 def schema(settings: Settings, stack_is_up) -> None:
     """The schema at its newest revision, as election_schema leaves it (idempotent: a user's data is kept)."""
     from election.migrations import upgrade_database
-    from election.schema import grant_read_only, upsert_regions
+    from election.schema import readers, upsert_regions
 
-    upgrade_database(settings.election_db.sqlalchemy_url("psycopg"))
+    upgrade_database(settings.election_db.sqlalchemy_url("psycopg"), readers(settings))
     with support.connect(settings) as conn:
         upsert_regions(conn)
-        grant_read_only(conn, settings.dashboard_db_user, settings.dashboard_db_password)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,11 +12,12 @@ import pytest
 from psycopg import sql
 
 from election import migrations
-from election.config import Database, Settings
+from election.config import Database, Settings, get_settings
 from election.sql import read_sql
 from election.stack.postgres import Postgres
 
 LEGACY = "migrations/0001_legacy_schema/{}.sql"
+READERS = migrations.Readers(dashboard=get_settings().dashboard_db_user, stream=get_settings().stream_db_user)
 
 SCHEMA_FINGERPRINT = """
 SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
@@ -95,7 +96,7 @@ def test_an_installation_from_before_elections_is_upgraded_in_place(database: Da
     with psycopg.connect(database.conninfo()) as conn:
         votes_before = conn.execute("SELECT voter_id, candidate_id, voting_time FROM votes ORDER BY 1").fetchall()
 
-    assert migrations.upgrade_database(_url(database)) == (None, migrations.head())
+    assert migrations.upgrade_database(_url(database), READERS) == (None, migrations.head())
 
     with psycopg.connect(database.conninfo()) as conn:
         assert conn.execute(
@@ -124,8 +125,8 @@ def test_an_installation_from_before_elections_is_upgraded_in_place(database: Da
 
 def test_each_migration_applies_once_and_both_paths_give_one_schema(settings: Settings, database: Database) -> None:
     legacy_installation(database)
-    migrations.upgrade_database(_url(database))
-    assert migrations.upgrade_database(_url(database)) == (migrations.head(), migrations.head())
+    migrations.upgrade_database(_url(database), READERS)
+    assert migrations.upgrade_database(_url(database), READERS) == (migrations.head(), migrations.head())
 
     fresh_name = f"{database.name}_fresh"
     with Postgres(settings).superuser_connect() as admin:
@@ -134,7 +135,7 @@ def test_each_migration_applies_once_and_both_paths_give_one_schema(settings: Se
         )
     fresh = Database(database.host, database.port, fresh_name, database.user, database.password)
     try:
-        assert migrations.upgrade_database(_url(fresh)) == (None, migrations.head())
+        assert migrations.upgrade_database(_url(fresh), READERS) == (None, migrations.head())
         fingerprints = []
         for db in (database, fresh):
             with psycopg.connect(db.conninfo()) as conn:

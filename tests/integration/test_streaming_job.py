@@ -109,7 +109,7 @@ def run_bounded(settings: Settings, prefix: str, checkpoint: str, elections: lis
         capture_output=True,
         text=True,
         timeout=600,
-        env=spark_environment(),
+        env=spark_environment(settings.kafka_admin),
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
@@ -296,7 +296,7 @@ def test_kill_9_mid_stream_then_restart_loses_and_doubles_nothing(
         job_command(settings, prefix, checkpoint, [key], trigger_interval="1 second", max_offsets_per_trigger=200),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=spark_environment(),
+        env=spark_environment(settings.kafka_admin),
         start_new_session=True,
     )
     try:
@@ -334,7 +334,7 @@ def test_an_election_seeded_while_the_job_runs_is_counted_without_restarting_it(
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=spark_environment(),
+        env=spark_environment(settings.kafka_admin),
         start_new_session=True,
     )
     try:
@@ -363,6 +363,70 @@ def test_an_election_seeded_while_the_job_runs_is_counted_without_restarting_it(
         )
         assert job.poll() is None, "the same job, never restarted"
         assert job.pid == pid
+    finally:
+        os.killpg(job.pid, signal.SIGTERM)
+        try:
+            job.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(job.pid, signal.SIGKILL)
+
+
+def test_a_flood_of_malformed_records_is_counted_exactly_and_grows_no_state(
+    settings: Settings, election: Election, scratch, tmp_path
+) -> None:
+    """100,000 malformed records in a row between two sets of votes: the job stays up, keeps counting, its state
+    grows only by the votes, and the dead-letter topic holds exactly one message per bad record."""
+    prefix, topics = scratch
+    key = election.election_id
+    votes = cast(election, election.voters[:600], dt.datetime(2026, 11, 3, 17, tzinfo=dt.UTC))
+    job = subprocess.Popen(
+        job_command(settings, prefix, str(tmp_path / "checkpoint"), [key], trigger_interval="1 second"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=spark_environment(settings.kafka_admin),
+        start_new_session=True,
+    )
+    state: dict[str, int] = {}
+
+    def follow() -> None:
+        for line in job.stdout:
+            if line.startswith("[progress] "):
+                name = line.split()[1]
+                state[name] = int(line.split("state_rows=")[1].split()[0])
+
+    import threading
+
+    threading.Thread(target=follow, daemon=True).start()
+
+    def counted() -> int:
+        return sum(v["total_votes"] for v in support.latest_by_key(settings, topics.votes_per_candidate).values())
+
+    try:
+        produce(settings, topics.votes, [(vote_key(key, v.voter_id), p) for v, _, p in votes[:300]])
+        support.wait_for(lambda: counted() == 300, 300, "the first votes counted")
+        time.sleep(3)  # the next (empty) batches have reported their state
+        before = state["vote_aggregation"]
+
+        bad = 100_000
+        flood = [(f"junk-{i}", b"{not json" if i % 2 else json.dumps({"vote": i}).encode()) for i in range(bad)]
+        produce(settings, topics.votes, flood)
+        produce(settings, topics.votes, [(vote_key(key, v.voter_id), p) for v, _, p in votes[300:]])
+        support.wait_for(lambda: counted() == 600, 300, "the votes after the flood counted")
+        letters = support.wait_for(
+            lambda: (
+                (found := support.latest_by_key(settings, topics.votes_dead_letter)) and len(found) >= bad and found
+            ),
+            300,
+            "every bad record set aside",
+        )
+        time.sleep(3)
+        assert job.poll() is None, "the job stays up"
+        assert len(letters) == bad, "exactly one dead letter per bad record"
+        assert {letter["reason"] for letter in letters.values()} == {"malformed"}
+        growth = state["vote_aggregation"] - before
+        assert 0 < growth < 2_000, f"the state grew by {growth} rows: by the 300 votes' keys, not the 100,000 records"
+        assert state["vote_dead_letters"] == 0, "the dead letters keep no state"
     finally:
         os.killpg(job.pid, signal.SIGTERM)
         try:

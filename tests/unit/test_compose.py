@@ -1,6 +1,6 @@
-"""docker-compose.yaml, checked statically (this machine has no Docker engine): the services, their
-healthchecks and the depends_on chain, pinned images matching the local stack's versions, paths that exist,
-and no secret in the file."""
+"""docker-compose.yaml, checked statically: the services, their healthchecks and the depends_on chain, pinned images
+matching the local stack's versions, paths that exist, no secret in the file and none with a default, and nothing
+published beyond 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -94,12 +94,44 @@ def test_the_airflow_services_share_one_anchor_built_from_the_repo() -> None:
     ]
 
 
-def test_the_ports_are_the_local_stacks() -> None:
+def test_the_ports_are_the_local_stacks_on_localhost_only() -> None:
     published = {name: [str(p) for p in service.get("ports", [])] for name, service in SERVICES.items()}
-    assert published["airflow-apiserver"] == ["${ELECTION_AIRFLOW_PORT:-8080}:${ELECTION_AIRFLOW_PORT:-8080}"]
-    assert published["dashboard"] == ["${ELECTION_DASHBOARD_PORT:-8501}:${ELECTION_DASHBOARD_PORT:-8501}"]
-    assert published["postgres"] == ["${ELECTION_DB_PORT:-5432}:5432"]
-    assert published["kafka"] == ["${ELECTION_KAFKA_PORT:-9092}:9092"]
+    assert published["airflow-apiserver"] == ["127.0.0.1:${ELECTION_AIRFLOW_PORT:-8080}:${ELECTION_AIRFLOW_PORT:-8080}"]
+    assert published["dashboard"] == ["127.0.0.1:${ELECTION_DASHBOARD_PORT:-8501}:${ELECTION_DASHBOARD_PORT:-8501}"]
+    assert published["postgres"] == ["127.0.0.1:${ELECTION_DB_PORT:-5432}:5432"]
+    assert published["kafka"] == ["127.0.0.1:${ELECTION_KAFKA_PORT:-9092}:9092"]
+    for name, ports in published.items():
+        for port in ports:
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond localhost"
+    for name in ("spark-master", "spark-worker"):
+        assert not published[name], f"{name} runs any code submitted to it: it must not be published"
+
+
+def test_no_password_has_a_default() -> None:
+    """Every password is required (`${VAR:?message}`): none silently falls back to a built-in value."""
+    text = (ROOT / "docker-compose.yaml").read_text()
+    references = re.findall(r"(?<!\$)\$\{([A-Z_]*PASSWORD[A-Z_]*)(:?[-?])?", text)
+    assert references, "the scan must see the passwords"
+    defaulted = sorted({name for name, operator in references if operator != ":?"})
+    assert defaulted == [], f"passwords with a default or none required: {defaulted}"
+    needed = set(
+        re.findall(r"^(ELECTION_[A-Z_]*PASSWORD|AIRFLOW_ADMIN_PASSWORD)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    assert needed <= {name for name, _ in references}, "every password of .env.example is required by the file"
+
+
+def test_kafka_authenticates_every_listener() -> None:
+    environment = SERVICES["kafka"]["environment"]
+    protocols = dict(item.split(":") for item in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(protocols.values()) == {"SASL_PLAINTEXT"}
+    assert environment["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert environment["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert SERVICES["airflow-init"]["environment"]["ELECTION_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+
+
+def test_airflows_test_connection_feature_stays_off() -> None:
+    text = (ROOT / "docker-compose.yaml").read_text() + (ROOT / "include/election/stack/airflow.py").read_text()
+    assert "TEST_CONNECTION" not in text
 
 
 def test_every_path_it_builds_or_mounts_exists() -> None:

@@ -11,6 +11,7 @@ API a task can call. Each revision runs the SQL files of `include/election/sql/m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -53,19 +54,30 @@ def current(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(connection: sa.Connection) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class Readers:
+    """The login roles the migrations grant read access to (they exist before: the superuser creates them)."""
+
+    dashboard: str
+    stream: str
+
+
+def upgrade(connection: sa.Connection, readers: Readers) -> tuple[str | None, str]:
     """Apply every migration the database lacks, in the caller's transaction; (revision before, after)."""
     before = current(connection)
+    # The readers' role names, for the migrations' grants: settings of this transaction, bound, never SQL text.
+    for name, role in (("election.dashboard_role", readers.dashboard), ("election.stream_role", readers.stream)):
+        connection.exec_driver_sql("SELECT set_config(%s, %s, true)", (name, role))
     command.upgrade(alembic_config(connection), "head")
     return before, head()
 
 
-def upgrade_database(url: str) -> tuple[str | None, str]:
+def upgrade_database(url: str, readers: Readers) -> tuple[str | None, str]:
     """`upgrade` on its own connection and transaction (committed when every migration applied)."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     try:
         with engine.begin() as connection:
-            return upgrade(connection)
+            return upgrade(connection, readers)
     finally:
         engine.dispose()
 

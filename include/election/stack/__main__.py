@@ -10,6 +10,7 @@ import time
 
 import psutil
 
+from election import kafka_access
 from election.config import Settings, get_settings
 from election.kafka_topics import ensure_topics
 from election.stack import airflow, credentials, dashboard, jars
@@ -40,14 +41,14 @@ def up(settings: Settings) -> None:
     # Kafka's JVM warms up while PostgreSQL starts and Airflow migrates.
     _started("kafka", kafka.start())
     _started("postgres", postgres.start())
-    postgres.ensure_database(settings.election_db, createrole=True)
-    postgres.ensure_database(settings.airflow_db)
+    postgres.ensure_access(settings)
     airflow.write_admin_password(settings)
     if airflow.migrate(settings):
         _say("airflow: metadata database migrated")
     kafka.service.wait_healthy()
     created = ensure_topics(settings)
     _say(f"kafka: healthy; topics created: {', '.join(created) if created else 'none (all exist)'}")
+    _say(f"kafka: principals and ACLs applied: {', '.join(kafka_access.apply(settings))}")
     services = airflow.services(settings)
     for service in services:
         _started(service.name, service.start())

@@ -81,6 +81,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
+        # the Spark driver's UI and ports, on localhost only (a cluster sets its own address)
+        "SPARK_LOCAL_IP": "127.0.0.1",
         **settings.airflow_connections(),
     }
     # Anything set explicitly in the environment (AIRFLOW__...) wins over the stack's defaults.
@@ -142,7 +144,17 @@ def services(settings: Settings) -> list[Service]:
     env = airflow_environment(settings)
     airflow = str(Path(sys.executable).parent / "airflow")
     commands = {
-        "api-server": [airflow, "api-server", "--port", str(settings.airflow_port), "--workers", "1"],
+        # on localhost only: nothing of the local stack listens on other interfaces
+        "api-server": [
+            airflow,
+            "api-server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(settings.airflow_port),
+            "--workers",
+            "1",
+        ],
         "scheduler": [airflow, "scheduler"],
         "dag-processor": [airflow, "dag-processor"],
         "triggerer": [airflow, "triggerer"],

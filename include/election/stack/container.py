@@ -17,10 +17,11 @@ from pathlib import Path
 import psycopg
 from tenacity import retry, stop_after_delay, wait_fixed
 
+from election import kafka_access
 from election.config import Settings
 from election.kafka_topics import ensure_topics
 from election.stack import airflow, dashboard
-from election.stack.postgres import ensure_database
+from election.stack.postgres import ensure_access
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -46,14 +47,14 @@ def _topics(settings: Settings) -> list[str]:
 
 def init(settings: Settings) -> None:
     with _superuser(settings) as conn:
-        ensure_database(conn, settings.election_db, createrole=True)
-        ensure_database(conn, settings.airflow_db)
-    print("init: databases election and airflow ready", flush=True)
+        ensure_access(conn, settings)
+    print("init: databases election and airflow and their roles ready", flush=True)
     airflow.write_admin_password(settings)
     airflow.migrate(settings)
     print("init: airflow metadata migrated", flush=True)
     created = _topics(settings)
     print(f"init: topics created: {', '.join(created) or 'none (all exist)'}", flush=True)
+    print(f"init: Kafka principals and ACLs applied: {', '.join(kafka_access.apply(settings))}", flush=True)
 
 
 def exec_airflow(settings: Settings, component: str) -> None:

@@ -1,12 +1,20 @@
 """The Apache Kafka broker of the local stack: one node in KRaft mode (broker and controller), no ZooKeeper.
 
-Its jars come from Maven Central (`maven/kafka-broker/pom.xml`, see scripts/fetch-jars.sh). State lives in
-`.local/kafka/`; the cluster id is generated once and kept there, so `make down && make up` keeps topics.
+Its jars come from Maven Central (`maven/kafka-broker/pom.xml`). State lives in `.local/kafka/`; the cluster id is
+generated once and kept there, so `make down && make up` keeps topics.
+
+Every client authenticates (SASL/SCRAM-SHA-512 on localhost:9092; the controller listener, localhost:9093, takes
+the admin over SASL/PLAIN) and is authorized by ACLs (StandardAuthorizer; the admin is the only super user). The
+admin's SCRAM credential is written when the storage is formatted; storage formatted without it (before
+authentication existed here), or an admin password changed since, is brought up to date once by a short start on
+the old plaintext localhost listener (`_bootstrap_admin`). The other principals and their ACLs are applied by
+`make up` (election.kafka_access).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import shutil
 import subprocess
@@ -16,7 +24,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from election.config import Settings
-from election.stack.process import Service, StackError
+from election.stack.process import Service, StackError, wait_until
 
 LOG4J_CONFIG = Path(__file__).with_name("kafka-log4j2.properties")
 
@@ -31,18 +39,49 @@ def java_executable() -> str:
     return found
 
 
-def server_properties(settings: Settings, log_dir: Path) -> str:
-    """Broker settings for a single node: every replication factor and ISR is 1."""
+def _jaas(module: str, username: str, password: str, **users: str) -> str:
+    pairs = {"username": username, "password": password, **users}
+    entries = " ".join(f'{key}="{value}"' for key, value in pairs.items())
+    return f"org.apache.kafka.common.security.{module} required {entries};"
+
+
+def security_properties(settings: Settings) -> dict[str, str]:
+    """SASL on every listener, ACLs with the admin as the only super user."""
+    admin = settings.kafka_admin
+    user, password = admin.username or "", admin.password or ""
+    return {
+        "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "listener.name.client.scram-sha-512.sasl.jaas.config": _jaas("scram.ScramLoginModule", user, password),
+        # The controller listener cannot use SCRAM (its credentials live in the metadata it serves): PLAIN, one user.
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _jaas(
+            "plain.PlainLoginModule", user, password, **{f"user_{user}": password}
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{user}",
+        "allow.everyone.if.no.acl.found": "false",
+    }
+
+
+PLAINTEXT_LISTENERS = {"listener.security.protocol.map": "CONTROLLER:PLAINTEXT,CLIENT:PLAINTEXT"}
+
+
+def server_properties(settings: Settings, log_dir: Path, *, secured: bool = True) -> str:
+    """Broker settings for a single node: every replication factor and ISR is 1. `secured=False`: the plaintext
+    localhost listener of a bootstrap (no authentication, no ACLs), for a moment."""
     port, controller = settings.kafka_port, settings.kafka_controller_port
     props = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@localhost:{controller}",
-        "listeners": f"PLAINTEXT://localhost:{port},CONTROLLER://localhost:{controller}",
-        "advertised.listeners": f"PLAINTEXT://localhost:{port}",
+        "listeners": f"CLIENT://localhost:{port},CONTROLLER://localhost:{controller}",
+        "advertised.listeners": f"CLIENT://localhost:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name": "CLIENT",
+        **(security_properties(settings) if secured else PLAINTEXT_LISTENERS),
         "log.dirs": str(log_dir),
         "num.partitions": "1",
         "default.replication.factor": "1",
@@ -101,10 +140,19 @@ class Kafka:
             *args,
         ]
 
-    def prepare(self) -> None:
-        """Write the broker settings (ports may change between runs) and format storage on first run."""
+    def _write_properties(self, *, secured: bool = True) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(server_properties(self.settings, self.data_dir))
+        self.properties.write_text(server_properties(self.settings, self.data_dir, secured=secured))
+        self.properties.chmod(0o600)  # it holds the admin's password
+
+    def _admin_fingerprint(self) -> str:
+        admin = self.settings.kafka_admin
+        return hashlib.sha256(f"{admin.username}\0{admin.password}".encode()).hexdigest()
+
+    def prepare(self) -> None:
+        """Write the broker settings (ports may change between runs) and format storage on first run, with the
+        admin's SCRAM credential."""
+        self._write_properties()
         if (self.data_dir / "meta.properties").exists():
             return
         if not self.cluster_id_file.exists():
@@ -112,6 +160,7 @@ class Kafka:
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
             self.cluster_id_file.write_text(cluster_id)
         cluster_id = self.cluster_id_file.read_text().strip()
+        admin = self.settings.kafka_admin
         command = self._java(
             "kafka.tools.StorageTool",
             "format",
@@ -119,16 +168,51 @@ class Kafka:
             cluster_id,
             "-c",
             str(self.properties),
+            "--add-scram",
+            f"SCRAM-SHA-512=[name={admin.username},password={admin.password}]",
             "--ignore-formatted",
         )
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+        self.admin_marker.write_text(self._admin_fingerprint())
+
+    @property
+    def admin_marker(self) -> Path:
+        """Which admin credential the broker's metadata holds (a hash, not the password)."""
+        return self.root / "admin-credential.sha256"
+
+    def _bootstrap_admin(self) -> None:
+        """Storage formatted without the admin's credential, or with an admin password changed since: start once on
+        the plaintext localhost listener, set the credential, stop."""
+        from election.kafka_access import admin_credential
+
+        self._write_properties(secured=False)
+        self.service.command = self._java("kafka.Kafka", str(self.properties), heap=self.settings.kafka_heap)
+        self.service.start()
+        plain = {"bootstrap.servers": self.settings.kafka_bootstrap}
+        try:
+            wait_until(
+                lambda: len(AdminClient(plain).list_topics(timeout=3).brokers) > 0,
+                timeout=120,
+                what="kafka (credential bootstrap)",
+                log_file=self.service.log_file,
+                alive=lambda: self.service.process() is not None,
+            )
+            client = AdminClient(plain)  # kept alive until its future is resolved
+            for future in client.alter_user_scram_credentials([admin_credential(self.settings)]).values():
+                future.result(30)
+        finally:
+            self.service.stop()
+        self.admin_marker.write_text(self._admin_fingerprint())
 
     def start(self) -> bool:
         if self.service.process() is not None:
             return False
         self.prepare()
+        if not self.admin_marker.exists() or self.admin_marker.read_text() != self._admin_fingerprint():
+            self._bootstrap_admin()
+            self._write_properties()
         self.service.command = self._java("kafka.Kafka", str(self.properties), heap=self.settings.kafka_heap)
         return self.service.start()
 

@@ -20,7 +20,7 @@ import psutil
 import psycopg
 from psycopg import sql
 
-from election.config import Database, Settings
+from election.config import Settings
 from election.stack.process import StackError, ensure_port_free, tail, wait_until
 
 
@@ -183,28 +183,44 @@ class Postgres:
         with self.superuser_connect() as conn:
             return conn.execute("SELECT 1").fetchone() == (1,)
 
-    def ensure_database(self, db: Database, *, createrole: bool = False) -> None:
+    def ensure_access(self, settings: Settings) -> None:
         with self.superuser_connect() as conn:
-            ensure_database(conn, db, createrole=createrole)
+            ensure_access(conn, settings)
 
 
-def ensure_database(conn: psycopg.Connection, db: Database, *, createrole: bool = False) -> None:
-    """Create (or update the password of) the owner role and its database, over a superuser connection in
-    autocommit mode. Idempotent. (The local stack connects over its Unix socket; Compose's init over TCP.)"""
-    role = sql.Identifier(db.user)
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (db.user,)).fetchone()
+def ensure_access(conn: psycopg.Connection, settings: Settings) -> None:
+    """Every role and database of the platform, over a superuser connection in autocommit mode; idempotent. The
+    local stack connects over its Unix socket, Compose's init over TCP.
+
+    - `election` (the application's database) and `airflow` (Airflow's metadata), each owned by its own role;
+    - the read-only login roles of the dashboard and the stream, with no privilege at all here: what they may
+      read is granted by the schema's migrations. No role but the superuser may create roles.
+    """
+    for db in (settings.election_db, settings.airflow_db):
+        _ensure_role(conn, db.user, db.password)
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone():
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(
+                    sql.Identifier(db.name), sql.Identifier(db.user)
+                )
+            )
+    for reader in (settings.dashboard_db, settings.stream_db):
+        _ensure_role(conn, reader.user, reader.password)
+    # Only Airflow's role connects to Airflow's database (the election database's CONNECT is its migrations' job).
+    conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(settings.airflow_db.name)))
+
+
+def _ensure_role(conn: psycopg.Connection, name: str, password: str) -> None:
+    """A login role with this password (set again every time: rotating a password is changing the setting)."""
+    if not password:
+        raise StackError(f"no password for the role {name!r}: run `make up` (it generates them) or set it in .env")
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
     # Role passwords cannot be bound parameters in DDL: sql.Literal quotes them safely.
-    verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
     conn.execute(
-        sql.SQL("{} {} LOGIN {} PASSWORD {}").format(
-            verb,
-            role,
-            sql.SQL("CREATEROLE" if createrole else "NOCREATEROLE"),
-            sql.Literal(db.password),
+        sql.SQL("{} {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE"), sql.Identifier(name), sql.Literal(password)
         )
     )
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone():
-        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(sql.Identifier(db.name), role))
 
 
 def _socket_dir(preferred: Path) -> Path:

@@ -59,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shuffle-partitions", type=int, default=s.stream_shuffle_partitions)
     parser.add_argument("--window", default=s.stream_window, help="event-time window of the series, e.g. '1 minute'")
     parser.add_argument("--max-offsets-per-trigger", type=int, default=None)
+    parser.add_argument("--dead-letter-max-offsets-per-trigger", type=int, default=s.dead_letter_max_offsets)
     parser.add_argument("--registry-poll-seconds", type=float, default=3.0)
     parser.add_argument(
         "--election-ids",
@@ -114,13 +115,13 @@ class VoteStream:
     def topics(self) -> Topics:
         return self.settings.topics.prefixed(self.args.topic_prefix)
 
-    def _checked(self, registry: Registry) -> DataFrame:
+    def _checked(self, registry: Registry, max_offsets_per_trigger: int | None) -> DataFrame:
         args = self.args
         source = kafka_source(
             self.spark,
             args.bootstrap_servers,
             self.topics.votes,
-            args.max_offsets_per_trigger,
+            max_offsets_per_trigger,
             self.settings.kafka_spark_options(self.settings.kafka_stream),
         )
         return transforms.check_votes(
@@ -150,8 +151,12 @@ class VoteStream:
             )
             publish.produce(self.producer, batch)
 
+        context = self.spark.sparkContext
+        context.setLocalProperty("spark.scheduler.pool", "totals")  # a query runs in the pool it was started in
         totals = (
-            transforms.aggregate(transforms.counted_votes(self._checked(registry)), window)
+            transforms.aggregate(
+                transforms.counted_votes(self._checked(registry, args.max_offsets_per_trigger)), window
+            )
             .writeStream.queryName(AGGREGATION)
             .outputMode("update")
             .foreachBatch(publish_batch)
@@ -160,8 +165,12 @@ class VoteStream:
             .start()
         )
         sink = self.settings.kafka_spark_options(self.settings.kafka_stream)
+        context.setLocalProperty("spark.scheduler.pool", "dead_letters")
         letters = (
-            transforms.dead_letters(transforms.rejected_votes(self._checked(registry)))
+            # Small batches: its tasks are short, so whenever the totals have work the scheduler gives it to them first.
+            transforms.dead_letters(
+                transforms.rejected_votes(self._checked(registry, args.dead_letter_max_offsets_per_trigger))
+            )
             .writeStream.queryName(DEAD_LETTERS)
             .format("kafka")
             .option("kafka.bootstrap.servers", args.bootstrap_servers)
@@ -174,6 +183,7 @@ class VoteStream:
             .trigger(**self._trigger(args.dead_letter_trigger_interval))
             .start()
         )
+        context.setLocalProperty("spark.scheduler.pool", None)
         return [totals, letters]
 
     def _supervise(self, queries: list[StreamingQuery], registry: Registry) -> bool:

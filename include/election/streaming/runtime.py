@@ -88,14 +88,16 @@ class ProgressReporter(StreamingQueryListener):
         p = event.progress
         state_rows = sum(op.numRowsTotal for op in p.stateOperators)
         duration = p.durationMs.get("triggerExecution", 0)
+        parts = " ".join(f"{k}={v}" for k, v in sorted(p.durationMs.items()) if k != "triggerExecution" and v)
         log.info(
-            "[progress] %s batch=%s input=%s rows (%.0f rows/s) duration=%sms state_rows=%s",
+            "[progress] %s batch=%s input=%s rows (%.0f rows/s) duration=%sms state_rows=%s (%s)",
             p.name,
             p.batchId,
             p.numInputRows,
             p.processedRowsPerSecond,
             duration,
             state_rows,
+            parts,
         )
 
     def onQueryIdle(self, event) -> None:  # noqa: N802 - Spark's listener API

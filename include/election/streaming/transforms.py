@@ -31,9 +31,9 @@ UNKNOWN_CANDIDATE = "unknown_candidate"
 WRONG_PARTY = "wrong_party"
 REASONS = (MALFORMED, UNKNOWN_ELECTION, UNKNOWN_VOTER, WRONG_STATE, UNKNOWN_CANDIDATE, WRONG_PARTY)
 
-# Ids on votes_topic are canonical UUID text: lowercase, no spaces. Anything else is malformed, so that a variant of
-# a real voter's id (other case, padding) can never count for that voter, once or twice.
-CANONICAL_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# The fields of a vote the stream reads (its other fields, kept for the seed project's readers, are not used:
+# the registry says who the voter is and what party the candidate stands for). Fewer fields: a cheaper parse.
+CHECKED_FIELDS = ("election_id", "voter_id", "candidate_id", "party", "address_state", "voting_time", "vote")
 
 # A dead letter keeps at most this much of the record it sets aside: a flood of huge records cannot grow it.
 DEAD_LETTER_PAYLOAD_CHARS = 1024
@@ -59,9 +59,9 @@ ELECTIONS_SCHEMA = StructType([StructField("election_id", LongType(), False)])
 
 
 def vote_schema() -> StructType:
-    """The vote record (election.records.VOTE_RECORD) as a Spark schema. Ids, numbers and timestamps are read as
-    text and converted afterwards, so a bad value is told apart from a missing one."""
-    return StructType([StructField(f.name, _SPARK_TYPES[f.kind]) for f in VOTE_RECORD])
+    """The checked fields of the vote record (election.records.VOTE_RECORD) as a Spark schema. Ids, numbers and
+    timestamps are read as text and converted afterwards, so a bad value is told apart from a missing one."""
+    return StructType([StructField(f.name, _SPARK_TYPES[f.kind]) for f in VOTE_RECORD if f.name in CHECKED_FIELDS])
 
 
 def _canonical(column: str) -> Column:
@@ -70,7 +70,10 @@ def _canonical(column: str) -> Column:
 
 
 def _not_canonical(column: str) -> Column:
-    return ~F.col(column).rlike(CANONICAL_UUID)
+    """Ids on votes_topic are canonical UUID text: lowercase, no spaces. Any other form is malformed, so a variant
+    of a real voter's id (other case, padding) can never count for that voter, once or twice. (Text that is no id at
+    all is simply no registered voter or candidate.)"""
+    return F.col(column) != F.lower(F.trim(F.col(column)))
 
 
 def parse_votes(raw: DataFrame) -> DataFrame:
@@ -98,16 +101,16 @@ def parse_votes(raw: DataFrame) -> DataFrame:
     voting_time = F.try_to_timestamp(F.col("voting_time"))
 
     nothing = F.lit(True)
-    for field in VOTE_RECORD:
-        nothing &= F.col(field.name).isNull()
+    for name in CHECKED_FIELDS:
+        nothing &= F.col(name).isNull()
     malformed = (
-        F.when(F.col("payload").isNull() | nothing, F.lit("not a JSON object"))
+        F.when(F.col("payload").isNull() | nothing, F.lit("not a vote record (not JSON, or none of its fields)"))
         .when(F.col("election_id").isNull(), F.lit("missing election_id"))
         .when(election_id.isNull(), F.lit("election_id is not a number"))
         .when(_canonical("voter_id").isNull(), F.lit("missing voter_id"))
-        .when(_not_canonical("voter_id"), F.lit("voter_id is not a canonical UUID (lowercase, no spaces)"))
+        .when(_not_canonical("voter_id"), F.lit("voter_id is not in canonical form (lowercase, no spaces)"))
         .when(_canonical("candidate_id").isNull(), F.lit("missing candidate_id"))
-        .when(_not_canonical("candidate_id"), F.lit("candidate_id is not a canonical UUID (lowercase, no spaces)"))
+        .when(_not_canonical("candidate_id"), F.lit("candidate_id is not in canonical form (lowercase, no spaces)"))
         .when(_canonical("address_state").isNull(), F.lit("missing address_state"))
         .when(F.col("voting_time").isNull(), F.lit("missing voting_time"))
         .when(voting_time.isNull(), F.lit("bad voting_time"))

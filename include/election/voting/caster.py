@@ -31,7 +31,7 @@ from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, Producer, 
 
 from election import elections
 from election.kafka_io import consumer as kafka_consumer
-from election.kafka_io import produce_all, reliable_producer
+from election.kafka_io import produce_all, reliable_producer, watermarks
 from election.progress import Progress
 from election.records import CandidateLabel, vote_key
 from election.sql import read_sql
@@ -340,7 +340,7 @@ class VoteCaster:
         committed = self.consumer.committed(partitions, timeout=30) if partitions else []
         start, end = {}, {}
         for tp in committed:
-            low, high = self.consumer.get_watermark_offsets(TopicPartition(self.voters_topic, tp.partition), timeout=30)
+            low, high = watermarks(self.consumer, self.voters_topic, tp.partition, timeout=30)
             first, stop = (spans[tp.partition][0], spans[tp.partition][1] + 1) if spans is not None else (low, high)
             if low > first:
                 log.warning(

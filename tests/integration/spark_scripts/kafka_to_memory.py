@@ -9,11 +9,14 @@ import sys
 
 from pyspark.sql import SparkSession
 
+from election.config import get_settings
+
 bootstrap, topic = sys.argv[1], sys.argv[2]
 spark = SparkSession.builder.appName("kafka-smoke").getOrCreate()
 stream = (
     spark.readStream.format("kafka")
     .option("kafka.bootstrap.servers", bootstrap)
+    .options(**get_settings().kafka_spark_options())  # the admin's SASL settings (the broker authenticates all)
     .option("subscribe", topic)
     .option("startingOffsets", "earliest")
     .load()

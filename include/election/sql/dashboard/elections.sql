@@ -1,4 +1,4 @@
 -- Every election, newest first: what the election selector offers.
 SELECT election_id, name, status, created_at, closed_at, certified_at
-FROM elections
+FROM results.elections
 ORDER BY election_id DESC;

@@ -4,6 +4,6 @@ SELECT r.state_code,
        r.tile_row,
        r.tile_col,
        coalesce(c.registered_voters, 0) AS registered_voters
-FROM regions r
-LEFT JOIN registered_voters_per_state c ON c.state_code = r.state_code AND c.election_id = %(election_id)s
+FROM results.regions r
+LEFT JOIN results.registered_voters c ON c.state_code = r.state_code AND c.election_id = %(election_id)s
 ORDER BY r.state_code;
