@@ -9,8 +9,9 @@ reconciles the stream's totals against PostgreSQL, and only when they all agree 
 | `close_election` | the election stops accepting votes: from now on PostgreSQL refuses any vote for it (an election already certified skips everything below) |
 | `publish_pending_votes` | publishes the votes a crashed caster recorded but never got acknowledged (its outbox), so the stream can count them |
 | `wait_for_count` | until the stream's per-candidate totals add up to the votes PostgreSQL holds; times out with *"the stream has not counted every vote: is election_streaming running?"* |
-| `reconcile` | Great Expectations suites: per candidate, per state and per party, the stream's totals equal PostgreSQL's. **On any difference it fails with a report of what differs; the election stays `closed`.** |
-| `certify` | in one transaction: `certified_results` (election, candidate, votes) written, status `certified` |
+| `wait_for_calls` | until the stream has called every state with votes (after the close, a state too close to call is called on the complete count) |
+| `reconcile` | Great Expectations suites: per candidate, per state and per party, the stream's totals equal PostgreSQL's; every race call equals the winner of PostgreSQL's final count in its state, and the national call the electoral-vote majority PostgreSQL's count makes. **On any difference it fails with a report of what differs; the election stays `closed`.** |
+| `certify` | in one transaction: `certified_results` (election, candidate, votes) and `certified_race_calls` written, status `certified` |
 | `publish_result` | the final result to the compacted `election_results` topic, keyed by the election's id |
 
 **Parameter**: `election_id`. **Certifying twice is a no-op**: a certified election is left exactly as it is.
@@ -93,18 +94,39 @@ def election_certify() -> None:
             )
         return count.complete
 
+    @task.sensor(poke_interval=5, timeout=dt.timedelta(minutes=10).total_seconds(), mode="poke")
+    def wait_for_calls() -> bool:
+        from election.airflow_io import kafka_config, postgres_connection
+        from election.results.certification import final_calls, published_calls
+
+        with postgres_connection() as conn:
+            final = final_calls(conn, _election_id())
+        published = published_calls(kafka_config(), settings.topics.race_calls, _election_id())
+        missing = sorted(set(final) - set(published))
+        log.info(
+            "election %d: %d of %d calls published; waiting for %s",
+            _election_id(),
+            len(published),
+            len(final),
+            missing or "none",
+        )
+        return not missing
+
     @task(retries=0)  # a difference is a finding, not a glitch: retrying cannot fix it
     def reconcile() -> list[str]:
         from election.airflow_io import kafka_config, postgres_connection
-        from election.results.certification import ReconciliationError, comparisons
+        from election.results.certification import ReconciliationError, check_calls, comparisons
         from election.results.certification import reconcile as check
 
         with postgres_connection() as conn:
             frames = comparisons(conn, kafka_config(), settings.topics, _election_id())
-        try:
-            summaries = check(frames)
-        except ReconciliationError as error:
-            raise AirflowFailException(str(error)) from None
+            try:
+                summaries = [
+                    *check(frames),
+                    check_calls(conn, kafka_config(), settings.topics.race_calls, _election_id()),
+                ]
+            except ReconciliationError as error:
+                raise AirflowFailException(str(error)) from None
         for summary in summaries:
             log.info("%s", summary)
         return summaries
@@ -113,11 +135,12 @@ def election_certify() -> None:
     def certify() -> bool:
         from election.airflow_io import kafka_config, postgres_connection
         from election.results.certification import certify as make_final
-        from election.results.certification import comparisons
+        from election.results.certification import comparisons, published_calls
 
         with postgres_connection() as conn:
             frames = comparisons(conn, kafka_config(), settings.topics, _election_id())
-            done = make_final(conn, _election_id(), frames["candidate"])
+            calls = published_calls(kafka_config(), settings.topics.race_calls, _election_id())
+            done = make_final(conn, _election_id(), frames["candidate"], calls)
         log.info("election %d %s", _election_id(), "certified" if done else "was already certified: nothing to do")
         return done
 
@@ -142,7 +165,15 @@ def election_certify() -> None:
         log.info("election %d certified: %s", _election_id(), json.dumps(message["winner"]))
         return message
 
-    close_election() >> publish_pending_votes() >> wait_for_count() >> reconcile() >> certify() >> publish_result()
+    (
+        close_election()
+        >> publish_pending_votes()
+        >> wait_for_count()
+        >> wait_for_calls()
+        >> reconcile()
+        >> certify()
+        >> publish_result()
+    )
 
 
 election_certify()

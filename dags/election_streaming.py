@@ -14,13 +14,17 @@ restarting it.
 **What the job does**, per election: checks every vote against the registry (a registered voter of the
 election, in the state the vote claims, a candidate of the election), counts each voter once, and publishes the
 full current value of every key it changed to the compacted topics `aggregated_votes_per_candidate`,
-`aggregated_votes_per_party`, `aggregated_turnout_by_location`, `aggregated_votes_by_demographics` and
-`aggregated_votes_over_time` (per candidate, in 1-minute event-time windows), keyed `<election_id>:…`. Records
+`aggregated_votes_per_party`, `aggregated_turnout_by_location` (with the expected vote),
+`aggregated_votes_per_state_candidate`, `aggregated_votes_by_demographics` and `aggregated_votes_over_time` (per
+candidate, in 1-minute event-time windows), keyed `<election_id>:…`. **Race calls**: a state is called for its
+leader once the lead is larger than the votes that could still come in there (never wrong, never withdrawn), and
+the election once a candidate's called states reach 270 electoral votes — published once to `race_calls`. Records
 that do not count go to `votes_dead_letter` with their reason, keyed by their source offset. A heartbeat on
 `election_stream_heartbeat` lists the elections it counts.
 
 **Watching it**: the `aggregate_votes` task log shows one `[progress]` line per micro-batch (input rows,
-rows/s, batch duration, state rows) and a line whenever the set of counted elections changes. The Spark UI is on
+rows/s, batch duration, state rows), a `[call]` line per race call, and a line whenever the set of counted
+elections changes. The Spark UI is on
 http://localhost:4040 while it runs.
 
 **Stopping it**: mark the running `aggregate_votes` task *failed* (or clear it). Airflow kills spark-submit

@@ -240,3 +240,99 @@ def demographics_heatmap(cells: pd.DataFrame) -> Spec:
             },
         ],
     }
+
+
+def race_map(race: pd.DataFrame) -> Spec:
+    """The tile-grid map of race calls: a called state in its winner's colour (solid; a tie dark grey), a state not
+    yet called in its leader's colour (faint), labelled with its code; on hover the count against the expected
+    vote."""
+    return {
+        "$schema": SCHEMA,
+        "data": {"values": _values(race)},
+        "height": 380,
+        "config": {"view": {"strokeWidth": 0}},
+        "encoding": {
+            "x": {"field": "tile_col", "type": "ordinal", "axis": None},
+            "y": {"field": "tile_row", "type": "ordinal", "axis": None},
+            "tooltip": _tooltip(
+                ("state_name", "nominal", "State"),
+                ("status", "nominal", "Race"),
+                ("shown_name", "nominal", "Called for / leading"),
+                ("electoral_votes", "quantitative", "Electoral votes"),
+                ("pct_expected_counted", "quantitative", "% of expected vote counted"),
+                ("margin", "quantitative", "Margin"),
+                ("remaining", "quantitative", "Votes remaining"),
+                ("hurdle_pct", "quantitative", "Hurdle % (runner-up needs)"),
+            ),
+        },
+        "layer": [
+            {
+                "mark": {"type": "rect", "cornerRadius": 3, "stroke": "white", "strokeWidth": 1},
+                "encoding": {
+                    "color": {"field": "shown_color", "type": "nominal", "scale": None, "legend": None},
+                    "opacity": {"condition": {"test": "datum.status === 'leading'", "value": 0.35}, "value": 1},
+                },
+            },
+            {
+                "mark": {"type": "text", "fontSize": 11, "fontWeight": "bold"},
+                "encoding": {
+                    "text": {"field": "state_code", "type": "nominal"},
+                    "color": {
+                        "condition": {"test": "datum.status === 'called' || datum.status === 'tie'", "value": "white"},
+                        "value": "#1f2d3d",
+                    },
+                },
+            },
+        ],
+    }
+
+
+def electoral_bar(tally: pd.DataFrame, needed: int) -> Spec:
+    """Called electoral votes as one stacked bar, each candidate in their party's colour, with the line to win."""
+    shown = tally[tally["electoral_votes"] > 0]
+    x_scale = {"domain": [0, max(2 * needed - 1, 1)]}
+    return {
+        "$schema": SCHEMA,
+        "height": 44,
+        "layer": [
+            {
+                "data": {"values": _values(shown[["candidate_name", "party_color", "electoral_votes"]])},
+                "mark": {"type": "bar", "height": 30},
+                "encoding": {
+                    "x": {
+                        "field": "electoral_votes",
+                        "type": "quantitative",
+                        "stack": "zero",
+                        "scale": x_scale,
+                        "title": None,
+                    },
+                    "color": {
+                        "field": "candidate_name",
+                        "type": "nominal",
+                        "scale": _party_scale(shown, "candidate_name") if not shown.empty else None,
+                        "legend": None,
+                    },
+                    "tooltip": _tooltip(
+                        ("candidate_name", "nominal", "Candidate"),
+                        ("electoral_votes", "quantitative", "Electoral votes"),
+                    ),
+                },
+            },
+            {
+                "data": {"values": [{"needed": needed, "label": f"{needed} to win"}]},
+                "layer": [
+                    {
+                        "mark": {"type": "rule", "color": "#1f2d3d", "strokeWidth": 3, "strokeDash": [5, 3]},
+                        "encoding": {"x": {"field": "needed", "type": "quantitative", "scale": x_scale}},
+                    },
+                    {
+                        "mark": {"type": "text", "dy": -26, "fontWeight": "bold", "color": "#1f2d3d"},
+                        "encoding": {
+                            "x": {"field": "needed", "type": "quantitative", "scale": x_scale},
+                            "text": {"field": "label", "type": "nominal"},
+                        },
+                    },
+                ],
+            },
+        ],
+    }

@@ -41,10 +41,32 @@ from election.sql import read_sql
 COLUMNS: dict[str, list[str]] = {
     "candidate": ["election_id", "candidate_id", "candidate_name", "party", "photo_url", "total_votes", "updated_at"],
     "party": ["election_id", "party", "total_votes", "updated_at"],
-    "state": ["election_id", "state", "total_votes", "registered_voters", "turnout_pct", "updated_at"],
+    "state": [
+        "election_id",
+        "state",
+        "total_votes",
+        "registered_voters",
+        "turnout_pct",
+        "expected_votes",
+        "pct_expected_counted",
+        "updated_at",
+    ],
     "state_candidate": ["election_id", "state", "candidate_id", "total_votes", "updated_at"],
     "demographic": ["election_id", "gender", "age_band", "total_votes", "updated_at"],
     "minute": ["election_id", "window_start", "window_end", "candidate_id", "votes", "updated_at"],
+    # the race calls (race_calls): one per state called, and the national call
+    "race_call": [
+        "election_id",
+        "state",
+        "candidate_id",
+        "tie",
+        "votes",
+        "margin",
+        "remaining",
+        "electoral_votes",
+        "called_at",
+        "updated_at",
+    ],
 }
 DIMENSIONS = tuple(COLUMNS)
 DEAD_LETTER_COLUMNS = ["election_id", "reason", "records"]
@@ -55,7 +77,7 @@ class SourceUnavailableError(RuntimeError):
 
 
 def dimension_topics(settings: Settings) -> dict[str, str]:
-    return settings.topics.by_dimension()
+    return {**settings.topics.by_dimension(), "race_call": settings.topics.race_calls}
 
 
 def _empty_dead_letters() -> pd.DataFrame:
@@ -91,6 +113,9 @@ class FeedState:
 
 def frame_of(dimension: str, values: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(list(values), columns=COLUMNS[dimension])
+    if dimension == "race_call":
+        frame["called_at"] = pd.to_datetime(frame["called_at"], utc=True)
+        frame["updated_at"] = frame["called_at"]
     frame["election_id"] = frame["election_id"].astype("Int64")
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
     if dimension == "minute":
@@ -280,7 +305,7 @@ class Reference:
     """One election as PostgreSQL has it."""
 
     candidates: pd.DataFrame  # candidate_id, candidate_name, party, party_color, photo_url
-    regions: pd.DataFrame  # state_code, state_name, tile_row, tile_col, registered_voters
+    regions: pd.DataFrame  # state_code, state_name, tile_row, tile_col, electoral_votes, registered_voters
     votes_recorded: int | None  # None: unknown (PostgreSQL is down and this is the fallback)
     certified: pd.DataFrame | None = None  # candidate_id, total_votes: the certified count (None before)
 

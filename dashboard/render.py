@@ -18,6 +18,7 @@ from dashboard import charts, results
 from dashboard.data import FeedState, Reference, Sources, SourceUnavailableError
 from election.avatars import avatar_svg, is_avatar_url
 from election.regions import load_regions
+from election.results.race_calls import majority
 
 REFRESH_CHOICES = (1, 2, 5, 10, 30)
 DEFAULT_REFRESH = 2
@@ -122,9 +123,14 @@ class Figures:
     series: pd.DataFrame
     cells: pd.DataFrame
     charts: dict[str, charts.Spec]
+    race: pd.DataFrame  # per state: the count against the expected vote, the call or the leader
+    calls: list[str]  # the feed of calls, newest first
+    national: str | None  # the national call, as announced
+    needed: int | None  # electoral votes to win (None: the map has none)
+    tally: pd.DataFrame  # called electoral votes per candidate
 
 
-def figures(feed: FeedState, reference: Reference, controls: Controls) -> Figures:
+def figures(feed: FeedState, reference: Reference, controls: Controls, *, closed: bool = False) -> Figures:
     """The page's figures and charts, for one election's feed. With a state filter on, the per-candidate totals are
     those within the states (the stream's per-state-and-candidate totals); once the election is certified, its
     certified count."""
@@ -148,7 +154,34 @@ def figures(feed: FeedState, reference: Reference, controls: Controls) -> Figure
         built["votes_over_time"] = charts.votes_over_time(series)
     if not cells.empty:
         built["demographics"] = charts.demographics_heatmap(cells)
-    return Figures(candidates, states, results.leader(candidates), series, cells, built)
+    calls = feed.frames["race_call"]
+    race = results.race_table(
+        reference.regions,
+        feed.frames["state"],
+        feed.frames["state_candidate"],
+        calls,
+        reference.candidates,
+        closed=closed,
+    )
+    built["race_map"] = charts.race_map(race)
+    votes = dict(zip(race["state_code"], race["electoral_votes"], strict=True))
+    needed = majority(votes) if sum(votes.values()) else None
+    tally = results.electoral_tally(race, reference.candidates)
+    if needed:
+        built["electoral_bar"] = charts.electoral_bar(tally, needed)
+    return Figures(
+        candidates,
+        states,
+        results.leader(candidates),
+        series,
+        cells,
+        built,
+        race,
+        results.call_feed(calls, race, reference.candidates),
+        results.national_call(calls, reference.candidates),
+        needed,
+        tally,
+    )
 
 
 def live_panels(sources: Sources, controls: Controls) -> None:
@@ -173,12 +206,13 @@ def live_panels(sources: Sources, controls: Controls) -> None:
         st.info("This election has no candidates to show yet.")
         return
 
-    shown = figures(feed, reference, controls)
+    shown = figures(feed, reference, controls, closed=election.status in ("closed", "certified"))
 
     kpis(feed, reference, shown.candidates, shown.states, controls)
     if shown.candidates["total_votes"].sum() == 0:
         st.info("No votes yet. Once **election_streaming** runs, trigger **election_vote_simulation** in Airflow.")
     leading_candidate(shown.leader)
+    election_night(shown, election)
     candidate_panels(shown)
     location_panels(shown, controls)
     time_and_demographics(shown, controls)
@@ -282,6 +316,61 @@ def leading_candidate(leader: results.Leader | None) -> None:
         text.markdown(
             f"{leader.party} · **{leader.total_votes:,}** votes · **{leader.share_pct:.2f} %** of votes{margin}"
         )
+
+
+def election_night(shown: Figures, election: Election) -> None:
+    """Race calls as a news desk publishes them: the electoral-vote bar, the map of calls, the feed, and per
+    state the expected vote counted, the votes remaining and the hurdle. Unofficial until certified."""
+    with st.container(border=True, key="election-night"):
+        st.subheader("Election night")
+        official = "Certified." if election.certified else "**Unofficial** until the election is certified."
+        counted = results.national_expected_pct(shown.race)
+        if counted is not None:
+            official += f" {counted:.0f} % of the expected vote counted nationally."
+        st.caption(
+            f"{official} A state is called only when its leader's margin is larger than the votes that could still "
+            "come in there: a call is never withdrawn. Solid: called; faint: leading, not yet called."
+        )
+        if shown.national:
+            st.success(shown.national)
+        elif (
+            election.status in ("closed", "certified")
+            and shown.needed
+            and not (shown.race["status"] == "leading").any()
+        ):
+            st.info(f"No candidate reached {shown.needed} electoral votes: no national call (the House would decide).")
+        if "electoral_bar" in shown.charts:
+            st.vega_lite_chart(shown.charts["electoral_bar"], width="stretch")
+            st.caption(
+                "Electoral votes called: "
+                + " · ".join(f"{row.candidate_name} **{row.electoral_votes:,}**" for row in shown.tally.itertuples())
+            )
+        map_column, feed_column = st.columns([3, 2])
+        with map_column:
+            st.vega_lite_chart(shown.charts["race_map"], width="stretch")
+        with feed_column:
+            st.markdown("**Calls**")
+            with st.container(height=320, key="call-feed"):
+                if shown.calls:
+                    st.markdown("\n".join(f"- {line}" for line in shown.calls))
+                else:
+                    st.caption("No state called yet: every race is still too close to call.")
+        open_races = shown.race[shown.race["status"] == "leading"]
+        if not open_races.empty:
+            st.markdown("**Too close to call**")
+            table = open_races[
+                ["state_name", "leader_name", "margin", "remaining", "hurdle_pct", "pct_expected_counted"]
+            ].rename(
+                columns={
+                    "state_name": "State",
+                    "leader_name": "Leading",
+                    "margin": "Margin",
+                    "remaining": "Votes remaining",
+                    "hurdle_pct": "Hurdle %",
+                    "pct_expected_counted": "% expected counted",
+                }
+            )
+            st.dataframe(table.sort_values("Margin"), hide_index=True, width="stretch", height=220)
 
 
 def candidate_panels(shown: Figures) -> None:

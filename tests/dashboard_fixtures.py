@@ -43,6 +43,7 @@ REGIONS = pd.DataFrame(
         "state_name": ["California", "New York", "Texas", "Wyoming"],
         "tile_row": [4, 2, 6, 2],
         "tile_col": [0, 9, 4, 3],
+        "electoral_votes": [54, 28, 40, 3],
         "registered_voters": [100, 40, 60, 0],
     }
 )
@@ -84,6 +85,19 @@ def state_frame(votes: dict[str, int]) -> pd.DataFrame:
     )
 
 
+NY_CALL = {
+    "election_id": ELECTION,
+    "state": "NY",
+    "candidate_id": "c2",
+    "tie": False,
+    "votes": 30,
+    "margin": 21,
+    "remaining": 0,
+    "electoral_votes": 28,
+    "called_at": "2026-11-03T14:04:00.000Z",
+}
+
+
 def fixture_feed(votes: dict[str, int] | None = None, error: str | None = None) -> FeedState:
     """The aggregates of 100 votes (c2 leads with 55), or of the given votes per candidate."""
     votes = {"c1": 30, "c2": 55, "c3": 15} if votes is None else votes
@@ -121,6 +135,8 @@ def fixture_feed(votes: dict[str, int] | None = None, error: str | None = None) 
         "state_candidate": frame_of("state_candidate", per_state_candidate),
         "demographic": frame_of("demographic", [{**c, "updated_at": UPDATED} for c in cells] if total else []),
         "minute": frame_of("minute", minutes),
+        # New York called for Bea Red (c2) once the lead beat the voters still to vote there
+        "race_call": frame_of("race_call", [NY_CALL] if total else []),
     }
     return FeedState(frames=frames, read_at=dt.datetime(2026, 11, 3, 14, 5, 1, tzinfo=dt.UTC), error=error)
 

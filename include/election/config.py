@@ -139,6 +139,7 @@ class Topics:
     votes_dead_letter: str
     stream_heartbeat: str
     election_results: str
+    race_calls: str
 
     def aggregated(self) -> list[str]:
         """The compacted topics the streaming job writes: one full current value per key."""
@@ -369,6 +370,7 @@ def get_settings() -> Settings:
                 "ELECTION_TOPIC_VOTES_PER_STATE_CANDIDATE", "aggregated_votes_per_state_candidate"
             ),
             votes_dead_letter=_env("ELECTION_TOPIC_VOTES_DEAD_LETTER", "votes_dead_letter"),
+            race_calls=_env("ELECTION_TOPIC_RACE_CALLS", "race_calls"),
             stream_heartbeat=_env("ELECTION_TOPIC_STREAM_HEARTBEAT", "election_stream_heartbeat"),
             election_results=_env("ELECTION_TOPIC_ELECTION_RESULTS", "election_results"),
         ),

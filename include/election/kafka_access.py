@@ -8,8 +8,9 @@ StandardAuthorizer; nothing is allowed that is not granted here):
 | admin | everything (a super user): `make up`, topics, operators' tools, the tests |
 | seed | write `voters_topic` and `candidates_topic` |
 | caster | read `voters_topic` in its own consumer groups, write `votes_topic` (the only writer of votes) |
-| stream | read `votes_topic`; write the aggregated topics, the dead letters and the heartbeat |
-| dashboard | read the aggregated topics, the dead letters, the results and the heartbeat |
+| stream | read `votes_topic`; write the aggregated topics, dead letters, race calls, heartbeat; read back the |
+|        | per-state-candidate totals and the race calls (a restarted job resumes its race desk from them) |
+| dashboard | read the aggregated topics, the dead letters, the race calls, the results and the heartbeat |
 
 `apply(settings)` creates or updates the credentials (a changed password is the new one from then on) and the
 ACLs, idempotently, as the admin.
@@ -63,7 +64,7 @@ def _groups(prefix: str) -> Grant:
 def grants(settings: Settings) -> dict[str, tuple[KafkaPrincipal, list[Grant]]]:
     """Each application principal with what it may do (the admin is a super user: it needs no grant)."""
     t = settings.topics
-    shown = [*t.aggregated(), t.votes_dead_letter, t.election_results, t.stream_heartbeat]
+    shown = [*t.aggregated(), t.votes_dead_letter, t.race_calls, t.election_results, t.stream_heartbeat]
     return {
         "seed": (settings.kafka_seed, [_write(t.voters), _write(t.candidates)]),
         "caster": (
@@ -74,7 +75,9 @@ def grants(settings: Settings) -> dict[str, tuple[KafkaPrincipal, list[Grant]]]:
             settings.kafka_stream,
             [
                 _read(t.votes),
-                *(_write(topic) for topic in (*t.aggregated(), t.votes_dead_letter, t.stream_heartbeat)),
+                *(_write(topic) for topic in (*t.aggregated(), t.votes_dead_letter, t.race_calls, t.stream_heartbeat)),
+                _read(t.votes_per_state_candidate),
+                _read(t.race_calls),
                 _groups(SPARK_SOURCE_GROUPS),
             ],
         ),
@@ -83,12 +86,15 @@ def grants(settings: Settings) -> dict[str, tuple[KafkaPrincipal, list[Grant]]]:
 
 
 def acl_bindings(principal: str, granted: Iterable[Grant]) -> list[AclBinding]:
-    return [
-        AclBinding(
-            grant.resource, grant.name, grant.pattern, f"User:{principal}", "*", operation, AclPermissionType.ALLOW
-        )
+    """One binding per (resource, operation): a topic read and written is described once."""
+    unique = {
+        (grant.resource, grant.name, grant.pattern, operation): None
         for grant in granted
         for operation in grant.operations
+    }
+    return [
+        AclBinding(resource, name, pattern, f"User:{principal}", "*", operation, AclPermissionType.ALLOW)
+        for resource, name, pattern, operation in unique
     ]
 
 

@@ -48,6 +48,8 @@ def topic_specs(settings: Settings, topics: Topics | None = None) -> list[TopicS
         *(TopicSpec(name, 1, dict(COMPACTED)) for name in t.aggregated()),
         # Keyed by the source record's topic:partition:offset: a replayed record overwrites its own dead letter.
         TopicSpec(t.votes_dead_letter, 1, dict(COMPACTED)),
+        # Each state's race call (and the national call), keyed <election_id>:<state>: published once, never changed.
+        TopicSpec(t.race_calls, 1, dict(COMPACTED)),
         # Each certified election's final result, keyed by its id.
         TopicSpec(t.election_results, 1, dict(COMPACTED)),
         # The streaming job's liveness: one small message every few seconds, kept for an hour.

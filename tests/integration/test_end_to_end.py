@@ -11,12 +11,14 @@ import re
 
 import pytest
 import support
-from browser import local_only_page, screenshot
+from browser import ARTIFACTS, local_only_page, screenshot
 from conftest import drained
 
 from election import elections
 from election.config import Settings
 from election.demo import DAG_IDS, Demo, DemoRequest, admin_login, results_table
+from election.results.certification import final_calls
+from election.results.race_calls import NATIONAL, RaceCall
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -76,6 +78,73 @@ def test_each_election_is_counted_exactly_and_certified(settings: Settings, two_
         result = support.latest_by_key(settings, settings.topics.election_results)[str(election_id)]
         assert result["status"] == "certified"
         assert result["total_votes"] == expected_votes(request)
+
+
+def test_every_race_call_was_certain_when_made_and_is_the_final_winner(settings: Settings, two_elections) -> None:
+    """Each call against PostgreSQL: the winner of its final count there, and — for a call made while the election
+    was open — a lead larger than the registered voters who had not voted, counting every vote PostgreSQL had
+    recorded (`recorded_at`) by `called_at`. The national call is the electoral-vote majority of the final count."""
+    made_while_open = nationals = 0
+    for election_id in two_elections["ids"]:
+        calls = {
+            v["state"]: RaceCall.from_message(v)
+            for v in support.latest_by_key(settings, settings.topics.race_calls, election_id).values()
+        }
+        with support.connect(settings) as conn:
+            final = final_calls(conn, election_id)
+            closed_at = elections.require(conn, election_id).closed_at
+            registered = dict(
+                conn.execute(
+                    "SELECT state_code, registered_voters FROM registered_voters_per_state WHERE election_id = %s",
+                    (election_id,),
+                ).fetchall()
+            )
+            votes = conn.execute(
+                "SELECT w.address_state, v.candidate_id::text, v.recorded_at FROM votes v "
+                "JOIN voters w USING (election_id, voter_id) WHERE v.election_id = %s",
+                (election_id,),
+            ).fetchall()
+            certified = {
+                state: candidate
+                for state, candidate in conn.execute(
+                    "SELECT state, candidate_id::text FROM certified_race_calls WHERE election_id = %s",
+                    (election_id,),
+                ).fetchall()
+            }
+        assert {s: c.candidate_id for s, c in calls.items()} == {s: d.candidate_id for s, d in final.items()}
+        assert certified == {s: c.candidate_id for s, c in calls.items()}, "certification recorded the calls"
+        nationals += NATIONAL in calls  # with 4 candidates nobody may reach 270: then there is no national call
+        for state, call in calls.items():
+            if state == NATIONAL or call.called_at >= closed_at:
+                continue
+            made_while_open += 1
+            held: dict[str, int] = {}
+            for where, candidate, recorded_at in votes:
+                if where == state and recorded_at <= call.called_at:
+                    held[candidate] = held.get(candidate, 0) + 1
+            not_voted = registered[state] - sum(held.values())
+            if call.tie:  # every voter of the state had voted, and the leaders were level
+                top = max(held.values())
+                assert (not_voted, sorted(held.values())[-2]) == (0, top), f"{election_id} {state}: {held}"
+                continue
+            rivals = [n for candidate, n in held.items() if candidate != call.candidate_id]
+            assert held.get(call.candidate_id, 0) - max(rivals, default=0) > not_voted, (
+                f"election {election_id} {state} called at {call.called_at} for {call.candidate_id} with "
+                f"{held} in PostgreSQL and {not_voted} still to vote"
+            )
+        per_state_candidate = support.latest_by_key(settings, settings.topics.votes_per_state_candidate, election_id)
+        per_candidate = support.latest_by_key(settings, settings.topics.votes_per_candidate, election_id)
+        per_state = support.latest_by_key(settings, settings.topics.turnout_by_location, election_id)
+        by_candidate: dict[str, int] = {}
+        by_state: dict[str, int] = {}
+        for v in per_state_candidate.values():
+            by_candidate[v["candidate_id"]] = by_candidate.get(v["candidate_id"], 0) + v["total_votes"]
+            by_state[v["state"]] = by_state.get(v["state"], 0) + v["total_votes"]
+        assert by_candidate == {v["candidate_id"]: v["total_votes"] for v in per_candidate.values()}
+        assert by_state == {v["state"]: v["total_votes"] for v in per_state.values()}
+        assert all(v["expected_votes"] is not None for v in per_state.values()), "the simulation set the turnout"
+    assert made_while_open > 0, "some states were called while votes were still coming in"
+    assert nationals > 0, "a candidate won a majority of the electoral votes: the national call was made"
 
 
 def test_the_elections_are_kept_apart(settings: Settings, two_elections) -> None:
@@ -158,9 +227,27 @@ def test_the_dashboard_shows_election_b_with_its_leader_and_status(settings: Set
         assert "certified" in status
         assert leader in page.locator(".st-key-leader").inner_text()
         assert page.url.endswith(f"election={b}")
-        page.wait_for_function("document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 6")
+        page.wait_for_function("document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 8")
         screenshot(page, "e2e-dashboard.png")
+        night = page.locator(".st-key-election-night")
+        national = "wins the election with" if _has_national(settings, b) else "No candidate reached 270"
+        assert national in night.inner_text(), "the national call, or why there is none"
+        assert "called for" in night.locator(".st-key-call-feed").inner_text()
+        assert night.locator(".vega-embed").count() == 2, "the electoral-vote bar and the map of calls"
+        night.screenshot(path=str(ARTIFACTS / "election-night-b.png"))
+        a, _ = two_elections["ids"]
+        page.goto(f"{settings.dashboard_url}/?election={a}", wait_until="domcontentloaded")
+        page.locator(".st-key-election-status", has_text="e2e A").wait_for(timeout=60_000)
+        page.wait_for_function("document.querySelectorAll('.st-key-election-night .vega-embed').length == 2")
+        night = page.locator(".st-key-election-night")
+        if _has_national(settings, a):
+            night.get_by_test_id("stAlertContentSuccess").wait_for(timeout=60_000)
+        night.screenshot(path=str(ARTIFACTS / "election-night.png"))
     assert blocked == []
+
+
+def _has_national(settings: Settings, election_id: int) -> bool:
+    return f"{election_id}:{NATIONAL}" in support.latest_by_key(settings, settings.topics.race_calls, election_id)
 
 
 def test_the_airflow_ui_lists_the_dags_after_login(settings: Settings, two_elections) -> None:

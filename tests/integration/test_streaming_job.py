@@ -23,6 +23,7 @@ from election.config import Settings, Topics
 from election.domain import age_band
 from election.kafka_io import produce_all, reliable_producer
 from election.records import encode_vote, vote_key
+from election.results.race_calls import NATIONAL, decide
 from election.streaming.submit import spark_environment, spark_submit_command
 
 pytestmark = pytest.mark.timeout(900)
@@ -179,6 +180,8 @@ def expected_outputs(election: Election, votes) -> dict[str, dict]:
                 "count": n,
                 "registered_voters": election.registered[state],
                 "turnout_pct": round(100.0 * n / election.registered[state], 2),
+                "expected_votes": None,  # no simulation set the election's expected turnout
+                "pct_expected_counted": None,
             }
             for state, n in per_state.items()
         },
@@ -260,6 +263,21 @@ def test_bounded_run_counts_exactly_and_sets_every_forgery_aside(
         v["candidate_id"]: v["total_votes"] for v in expected_outputs(election, votes)["candidate"].values()
     }
     assert "[progress] vote_aggregation batch=" in result.stdout
+    # Race calls: exactly the states whose count leaves no path to anyone else (a lead larger than the registered
+    # voters who have not voted), each for its leader; the rest too close to call while the election is open.
+    counts: dict[str, dict[str, int]] = {}
+    for key, n in expected_outputs(election, votes)["state_candidate"].items():
+        _, state, candidate_id = key.split(":")
+        counts.setdefault(state, {})[candidate_id] = n
+    decided = {
+        state: decision.candidate_id
+        for state, per_candidate in counts.items()
+        if (decision := decide(per_candidate, election.registered[state] - sum(per_candidate.values())))
+    }
+    calls = support.latest_by_key(settings, topics.race_calls, election.election_id)
+    assert {c["state"]: c["candidate_id"] for c in calls.values() if c["state"] != NATIONAL} == decided
+    assert decided, "the fixture's small states are decided before everyone voted"
+    assert all(c["tie"] or c["margin"] > c["remaining"] for c in calls.values() if c["state"] != NATIONAL)
     beats = [json.loads(value) for _, value in support.read_all(settings, topics.stream_heartbeat)]
     assert beats
     assert set(beats[-1]["elections"]) == {election.election_id, other.election_id}

@@ -63,9 +63,12 @@ def test_every_dimension_frame_has_its_columns_even_empty() -> None:
         "total_votes",
         "registered_voters",
         "turnout_pct",
+        "expected_votes",
+        "pct_expected_counted",
         "updated_at",
     ]
     assert frame.empty
+    assert "called_at" in frame_of("race_call", []).columns
 
 
 def test_candidate_results_join_postgres_and_the_stream() -> None:
@@ -192,3 +195,50 @@ def test_time_and_demographic_charts(shown) -> None:
     assert line["encoding"]["x"]["type"] == "temporal"
     heat = _spec(charts.demographics_heatmap(results.demographics(feed.frames["demographic"])))
     assert heat["encoding"]["x"]["sort"][0] == "18-24"
+
+
+def test_election_night_colours_calls_solid_and_leaders_faint_and_counts_electoral_votes() -> None:
+    feed = fixture_feed().for_election(ELECTION)
+    calls = feed.frames["race_call"]
+    race = results.race_table(REGIONS, feed.frames["state"], feed.frames["state_candidate"], calls, CANDIDATES)
+    by_state = race.set_index("state_code")
+    assert by_state.loc["NY", ["status", "shown_name", "shown_color"]].tolist() == ["called", "Bea Red", "#d62728"]
+    assert by_state.loc["CA", ["status", "shown_name", "margin", "remaining"]].tolist() == [
+        "leading",
+        "Ann Blue",
+        4,
+        40,
+    ]
+    assert by_state.loc["TX", "status"] == "no votes"
+    closed = results.race_table(
+        REGIONS, feed.frames["state"], feed.frames["state_candidate"], calls, CANDIDATES, closed=True
+    )
+    assert closed.set_index("state_code").loc["CA", "remaining"] == 0, "a closed election takes no more voters"
+    tally = results.electoral_tally(race, CANDIDATES)
+    assert tally[["candidate_name", "electoral_votes"]].values.tolist() == [
+        ["Bea Red", 28],
+        ["Ann Blue", 0],
+        ["Cy Green", 0],
+    ]
+    assert results.national_expected_pct(race) is None, "no expected turnout in the fixture"
+    expected = race.assign(expected_votes=[70.0, 28.0, 42.0, 0.0])
+    assert results.national_expected_pct(expected) == round(100 * 100 / 140, 1)
+    assert results.hurdle_pct(4, 40) == 55.0
+    assert results.hurdle_pct(50, 40) > 100, "no path left: what a call means"
+    assert results.hurdle_pct(3, 0) is None
+    bar = _spec(charts.electoral_bar(tally, 270))
+    assert bar["layer"][1]["data"]["values"] == [{"needed": 270, "label": "270 to win"}]
+    spec = _spec(charts.race_map(race))
+    assert {row["state_code"]: row["status"] for row in _data(spec)}["NY"] == "called"
+    assert results.national_call(calls, CANDIDATES) is None
+    national = pd.concat(
+        [
+            calls,
+            frame_of(
+                "race_call",
+                [{**calls.iloc[0].to_dict(), "state": "national", "votes": 270, "called_at": "2026-11-03T14:05:00Z"}],
+            ),
+        ]
+    )
+    assert results.national_call(national, CANDIDATES) == "Bea Red wins the election with 270 electoral votes"
+    assert results.call_feed(national, race, CANDIDATES)[0].startswith("14:05:00 — **Bea Red wins")

@@ -94,11 +94,19 @@ def test_every_panel_shows_the_fixture_election() -> None:
         "Turnout by location",
         "Votes over time",
         "Demographics",
+        "Election night",
     ):
         assert panel in page
-    table = app.dataframe[0].value
+    # election night: the call feed, the races still open with their hurdle, unofficial until certified
+    assert "- 14:04:00 — New York called for Bea Red, margin 21" in page
+    assert "**Unofficial** until the election is certified." in page
+    races = app.dataframe[0].value
+    assert races["State"].tolist() == ["California"], "CA (7-3 with 90 still to vote) is too close to call"
+    assert races[["Margin", "Votes remaining", "Hurdle %"]].iloc[0].tolist() == [4, 40, 55.0]
+    table = app.dataframe[1].value
     assert table["Code"].tolist()[:2] == ["NY", "CA"]  # sorted by turnout (100 %, 60 %), highest first
-    assert len(app.get("vega_lite_chart")) == 6  # bar, donut, party, map, over time, demographics
+    # electoral-vote bar, race map, bar, donut, party, turnout map, over time, demographics
+    assert len(app.get("vega_lite_chart")) == 8
     assert not app.warning
 
 

@@ -63,6 +63,7 @@ def test_topic_contract() -> None:
         "aggregated_votes_by_demographics",
         "aggregated_votes_per_state_candidate",
         "votes_dead_letter",
+        "race_calls",
         "election_results",
         "election_stream_heartbeat",
     }
@@ -70,6 +71,7 @@ def test_topic_contract() -> None:
     assert {name for name, spec in specs.items() if spec.compacted} == {
         *(name for name in specs if name.startswith("aggregated_")),
         "votes_dead_letter",
+        "race_calls",
         "election_results",
     }
 

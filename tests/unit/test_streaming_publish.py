@@ -32,6 +32,7 @@ def publish(*rows: tuple[int, str, str, int]) -> list[tuple[str, str, dict]]:
         topics=TOPICS,
         window_seconds=60,
         updated_at=NOW,
+        expected_turnout={4: 0.5},  # election 5's is not set yet
     )
     return [(m.topic, m.key, json.loads(m.value)) for m in out]
 
@@ -55,7 +56,7 @@ def test_candidate_totals_carry_the_candidate_labels_and_the_seed_projects_field
     ]
 
 
-def test_turnout_divides_by_the_elections_registered_voters_and_never_by_zero() -> None:
+def test_turnout_and_expected_vote_divide_by_the_elections_figures_and_never_by_zero() -> None:
     assert publish((4, "state", "CA", 3), (4, "state", "WY", 1), (5, "state", "CA", 3)) == [
         (
             "turnout",
@@ -67,6 +68,8 @@ def test_turnout_divides_by_the_elections_registered_voters_and_never_by_zero() 
                 "count": 3,
                 "registered_voters": 8,
                 "turnout_pct": 37.5,
+                "expected_votes": 4,
+                "pct_expected_counted": 75.0,
                 "updated_at": AT,
             },
         ),
@@ -80,6 +83,8 @@ def test_turnout_divides_by_the_elections_registered_voters_and_never_by_zero() 
                 "count": 1,
                 "registered_voters": 0,
                 "turnout_pct": None,
+                "expected_votes": 0,
+                "pct_expected_counted": None,
                 "updated_at": AT,
             },
         ),
@@ -93,6 +98,8 @@ def test_turnout_divides_by_the_elections_registered_voters_and_never_by_zero() 
                 "count": 3,
                 "registered_voters": 100,
                 "turnout_pct": 3.0,
+                "expected_votes": None,
+                "pct_expected_counted": None,
                 "updated_at": AT,
             },
         ),

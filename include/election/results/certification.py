@@ -6,7 +6,11 @@
 3. `reconcile`: per candidate, per state and per party, the stream's totals (the compacted aggregated topics) and
    PostgreSQL's must be equal — checked by Great Expectations suites; any difference raises
    `ReconciliationError` with a readable report, and the election stays `closed`.
-4. `certify`: in one transaction, `certified_results` written and the status set to `certified`.
+   The race calls the stream published (`race_calls`) are checked too: every state with votes is called, each
+   for the winner of PostgreSQL's final count there (a tie as a tie), and the national call is the one PostgreSQL's
+   count makes (a majority of electoral votes; the popular vote on a map without them).
+4. `certify`: in one transaction, `certified_results` and `certified_race_calls` written and the status set to
+   `certified`.
 5. `result_message`: the final result, for the compacted `election_results` topic (key: the election's id).
 """
 
@@ -24,6 +28,7 @@ from election import elections
 from election.compacted import latest_values
 from election.config import Topics
 from election.elections import Election
+from election.results.race_calls import NATIONAL, Decision, RaceCall, decide, majority
 from election.sql import read_sql
 
 # What each dimension is compared on: the aggregated topic's key field, and PostgreSQL's query.
@@ -115,9 +120,79 @@ def reconcile(frames: Mapping[str, pd.DataFrame]) -> list[str]:
     raise ReconciliationError("\n".join(lines))
 
 
-def certify(conn: psycopg.Connection, election_id: int, per_candidate: pd.DataFrame) -> bool:
-    """Write the certified results and mark the election certified, in one transaction. False when it already was
-    (nothing written: certifying twice is a no-op)."""
+def published_calls(kafka_config: dict[str, object], topic: str, election_id: int) -> dict[str, RaceCall]:
+    """The race calls the stream published for an election, by state (and NATIONAL)."""
+    return {
+        str(value["state"]): RaceCall.from_message(value)
+        for value in latest_values(kafka_config, topic).values()
+        if value.get("election_id") == election_id
+    }
+
+
+def final_calls(conn: psycopg.Connection, election_id: int) -> dict[str, Decision]:
+    """The calls PostgreSQL's complete count makes: per state with votes, and national (when there is a winner)."""
+    per_state: dict[str, dict[str, int]] = {}
+    for state, candidate_id, votes in conn.execute(
+        read_sql("results/per_state_candidate.sql"), {"election_id": election_id}
+    ).fetchall():
+        per_state.setdefault(state, {})[candidate_id] = int(votes)
+    electoral = {state: int(n) for state, n in conn.execute(read_sql("results/electoral_votes.sql")).fetchall()}
+    conn.commit()
+    calls = {state: decision for state, totals in per_state.items() if (decision := decide(totals, 0))}
+    if electoral:
+        won: dict[str, int] = {}
+        for state, decision in calls.items():
+            if decision.candidate_id is not None:
+                won[decision.candidate_id] = won.get(decision.candidate_id, 0) + electoral.get(state, 0)
+        leaders = sorted(((votes, candidate) for candidate, votes in won.items()), reverse=True)
+        if leaders and leaders[0][0] >= majority(electoral):
+            runner_up = leaders[1][0] if len(leaders) > 1 else 0
+            calls[NATIONAL] = Decision(leaders[0][1], leaders[0][0], leaders[0][0] - runner_up)
+    else:
+        national: dict[str, int] = {}
+        for totals in per_state.values():
+            for candidate_id, votes in totals.items():
+                national[candidate_id] = national.get(candidate_id, 0) + votes
+        if (decision := decide(national, 0)) is not None:
+            calls[NATIONAL] = decision
+    return calls
+
+
+def call_differences(published: Mapping[str, RaceCall], final: Mapping[str, Decision]) -> list[str]:
+    """Where the published calls and PostgreSQL's final count disagree (a state uncalled counts too)."""
+    lines = []
+    for state in sorted(set(published) | set(final)):
+        call, decision = published.get(state), final.get(state)
+        if call is None and decision is not None:
+            lines.append(f"  {state}: not called; PostgreSQL's count makes it {decision.candidate_id or 'a tie'}")
+        elif call is not None and decision is None:
+            lines.append(f"  {state}: called for {call.candidate_id or 'a tie'}, but PostgreSQL's count calls nothing")
+        elif call is not None and decision is not None and call.candidate_id != decision.candidate_id:
+            lines.append(
+                f"  {state}: called for {call.candidate_id or 'a tie'}, PostgreSQL's count makes it "
+                f"{decision.candidate_id or 'a tie'}"
+            )
+    return lines
+
+
+def check_calls(conn: psycopg.Connection, kafka_config: dict[str, object], topic: str, election_id: int) -> str:
+    """Every call the stream published equals PostgreSQL's final count; a summary, or ReconciliationError."""
+    published, final = published_calls(kafka_config, topic, election_id), final_calls(conn, election_id)
+    differences = call_differences(published, final)
+    if differences:
+        raise ReconciliationError("\n".join(["the race calls differ from PostgreSQL's count:", *differences]))
+    national = published.get(NATIONAL)
+    return (
+        f"race calls: {len(published) - (national is not None)} states called as PostgreSQL's count decides; "
+        f"national: {national.candidate_id if national else 'no majority'}"
+    )
+
+
+def certify(
+    conn: psycopg.Connection, election_id: int, per_candidate: pd.DataFrame, calls: Mapping[str, RaceCall]
+) -> bool:
+    """Write the certified results and calls and mark the election certified, in one transaction. False when it
+    already was (nothing written: certifying twice is a no-op)."""
     with conn.transaction():
         election = elections.require(conn, election_id)
         if election.is_certified:
@@ -129,6 +204,8 @@ def certify(conn: psycopg.Connection, election_id: int, per_candidate: pd.DataFr
                 read_sql("results/insert_certified.sql"),
                 {"election_id": election_id, "candidate_id": row.key, "votes": int(row.postgres)},
             )
+        for call in calls.values():
+            conn.execute(read_sql("results/insert_race_call.sql"), {**call.message(), "called_at": call.called_at})
         elections.mark_certified(conn, election_id)
     return True
 

@@ -3,7 +3,8 @@
 Two streaming queries read `votes_topic`, each with its own checkpoint under `--checkpoint-dir`:
 
 - `vote_aggregation` (`aggregation/`): parse → check against the registry → each voter once per election →
-  one aggregation, whose updated keys a foreachBatch publishes to the compacted `aggregated_*` topics;
+  one aggregation, whose updated keys a foreachBatch publishes to the compacted `aggregated_*` topics, with the
+  race calls they make (`election.streaming.night`) to `race_calls`;
 - `vote_dead_letters` (`dead_letters/`): parse → check → the records that do not count, written by Spark's Kafka
   sink to the compacted `votes_dead_letter`, keyed by their source offset. It keeps no state at all.
 
@@ -33,6 +34,7 @@ from pyspark.sql.streaming import StreamingQuery
 from election.config import Database, Settings, Topics, get_settings
 from election.kafka_io import reliable_producer
 from election.streaming import publish, transforms
+from election.streaming.night import ElectionNight
 from election.streaming.registry import Registry
 from election.streaming.runtime import Heartbeat, ProgressReporter, build_session, kafka_source, window_seconds
 from election.streaming.submit import APP_NAME
@@ -94,11 +96,21 @@ class VoteStream:
                 list(registry.elections),
                 f"{registry.voters:,}",
             )
-            queries = self._start(registry)
+            night = ElectionNight.load(
+                self.database,
+                self.settings.kafka_client_config(
+                    self.settings.kafka_stream, **{"bootstrap.servers": self.args.bootstrap_servers}
+                ),
+                self.topics,
+                self.producer,
+                registry.registered,
+                registry.elections,
+            )
+            queries = self._start(registry, night)
             self.heartbeat.elections = registry.elections
             self.heartbeat.beat()
             try:
-                reload = self._supervise(queries, registry)
+                reload = self._supervise(queries, registry, night)
             finally:
                 for query in queries:
                     if query.isActive:
@@ -131,7 +143,7 @@ class VoteStream:
     def _trigger(self, interval: str) -> dict:
         return {"availableNow": True} if self.args.available_now else {"processingTime": interval}
 
-    def _start(self, registry: Registry) -> list[StreamingQuery]:
+    def _start(self, registry: Registry, night: ElectionNight) -> list[StreamingQuery]:
         args = self.args
         checkpoints = Path(args.checkpoint_dir)
         window = window_seconds(args.window)
@@ -148,8 +160,10 @@ class VoteStream:
                 topics=topics,
                 window_seconds=window,
                 updated_at=dt.datetime.now(dt.UTC),
+                expected_turnout=night.expected_turnout,
             )
             publish.produce(self.producer, batch)
+            night.counted(rows)  # the calls these totals make, acknowledged before the batch commits
 
         context = self.spark.sparkContext
         context.setLocalProperty("spark.scheduler.pool", "totals")  # a query runs in the pool it was started in
@@ -186,7 +200,7 @@ class VoteStream:
         context.setLocalProperty("spark.scheduler.pool", None)
         return [totals, letters]
 
-    def _supervise(self, queries: list[StreamingQuery], registry: Registry) -> bool:
+    def _supervise(self, queries: list[StreamingQuery], registry: Registry, night: ElectionNight) -> bool:
         """Until the queries end (bounded run: False) or the counted elections change (True). A failed query
         raises: the job exits non-zero and Airflow brings it back."""
         if self.args.available_now:
@@ -202,6 +216,7 @@ class VoteStream:
                 return False
             if registry.changed(self.database):
                 return True
+            night.poll()
 
 
 def main(argv: list[str] | None = None) -> None:

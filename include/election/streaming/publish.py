@@ -52,8 +52,10 @@ def value_of(
     labels: Mapping[tuple[int, str], CandidateLabel],
     window_seconds: int,
     updated_at: str,
+    expected_turnout: Mapping[int, float] | None = None,
 ) -> dict[str, Any]:
-    """The full current value of one aggregated key."""
+    """The full current value of one aggregated key. A state's carries its expected vote: registered voters times
+    the election's expected turnout (None until the vote simulation sets it)."""
     if dimension == "candidate":
         label = labels.get((election_id, key))
         party = label and label.party
@@ -71,6 +73,8 @@ def value_of(
         return {"election_id": election_id, "party": key, "total_votes": total, "updated_at": updated_at}
     if dimension == "state":
         voters = registered.get((election_id, key), 0)
+        turnout = (expected_turnout or {}).get(election_id)
+        expected = round(voters * turnout) if turnout is not None else None
         return {
             "election_id": election_id,
             "state": key,
@@ -78,6 +82,8 @@ def value_of(
             "count": total,
             "registered_voters": voters,
             "turnout_pct": round(100.0 * total / voters, 2) if voters else None,
+            "expected_votes": expected,
+            "pct_expected_counted": round(100.0 * total / expected, 1) if expected else None,
             "updated_at": updated_at,
         }
     if dimension == "state_candidate":
@@ -123,6 +129,7 @@ def messages(
     topics: Mapping[str, str],
     window_seconds: int,
     updated_at: dt.datetime,
+    expected_turnout: Mapping[int, float] | None = None,
 ) -> list[Message]:
     """(election_id, dimension, key, total_votes) rows -> one message per key with its full current value, keyed
     `<election_id>:<key>`."""
@@ -141,6 +148,7 @@ def messages(
             labels=labels,
             window_seconds=window_seconds,
             updated_at=at,
+            expected_turnout=expected_turnout,
         )
         out.append(Message(topics[dimension], f"{election_id}:{key}", _json(value)))
     return out

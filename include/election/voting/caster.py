@@ -124,6 +124,8 @@ def load_electorate(conn: psycopg.Connection, request: CastRequest) -> Electorat
     if election.published_at is None:
         raise RuntimeError(f"{election.describe()} has not been published yet: wait for its election_seed run")
     scope = {"election_id": election.election_id}
+    # the expected vote the stream reports against (registered × turnout per state): this run's turnout
+    conn.execute(read_sql("elections/set_expected_turnout.sql"), {**scope, "turnout": request.turnout})
     rows = conn.execute(read_sql("voting/election_candidates.sql"), scope).fetchall()
     labels = {cid: CandidateLabel(name, party, photo) for cid, name, party, photo in rows}
     candidates = list(labels)
