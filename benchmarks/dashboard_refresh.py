@@ -2,8 +2,9 @@
 
 An election of its own (1,000,000 registered voters in PostgreSQL, every one of them voted) and aggregated topics
 of its own holding what the stream would have published for its 1,000,000 votes cast over 8 hours: every
-candidate, party, state and demographic cell updated once per 30-second batch, one key per candidate and minute
-(960 batches, ~90,000 messages before compaction). Then, with the dashboard's own code:
+candidate, party, state, state × candidate and demographic cell updated once per 30-second batch, one key per
+candidate and minute (960 batches, before compaction), and the race calls its totals make. Then, with the
+dashboard's own code (the election-night view included):
 
 - the first refresh of a new server (the feed reads every topic from the beginning);
 - a full refresh as the page runs it every interval: a batch of new values read from Kafka, PostgreSQL's
@@ -28,11 +29,13 @@ from election.config import get_settings
 from election.domain import AGE_BANDS, GENDERS
 from election.kafka_io import produce_all, reliable_producer
 from election.records import CandidateLabel
-from election.streaming.publish import messages
+from election.regions import electoral_votes
+from election.results.race_calls import RaceDesk
+from election.streaming.publish import Message, messages
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the dashboard package, as `streamlit run` has it
 from dashboard import render
-from dashboard.data import AggregateFeed, ReadOnlyDatabase, read_reference
+from dashboard.data import AggregateFeed, ReadOnlyDatabase, dimension_topics, read_reference
 
 
 def history(space, election_id: int, votes: int, hours: int, batch_seconds: int) -> list:
@@ -70,12 +73,24 @@ def history(space, election_id: int, votes: int, hours: int, batch_seconds: int)
                 totals[key] = totals.get(key, 0) + n
         for state, n in zip(states, _split(rng, arrived, [registered[s] for s in states]), strict=True):
             totals[("state", state)] = totals.get(("state", state), 0) + n
+            for (candidate, *_), k in zip(candidates, _split(rng, n, weights), strict=True):
+                key = ("state_candidate", f"{state}:{candidate}")
+                totals[key] = totals.get(key, 0) + k
         for cell, n in zip(cells, _split(rng, arrived, [1.0] * len(cells)), strict=True):
             totals[("demographic", cell)] = totals.get(("demographic", cell), 0) + n
         for (dimension, key), total in totals.items():
             if dimension != "minute" or key.endswith(minute):
                 rows.append({"election_id": election_id, "dimension": dimension, "key": key, "total_votes": total})
         out += messages(rows, registered=registered_in, labels=labels, topics=topics, window_seconds=60, updated_at=at)
+    # the race calls the stream would have made on these totals (the final ones: every state decided so far)
+    desk = RaceDesk(registered_in, electoral_votes())
+    per_state = [
+        (election_id, *key.split(":", 1), total)
+        for (dimension, key), total in totals.items()
+        if dimension == "state_candidate"
+    ]
+    calls = desk.update(per_state, start + dt.timedelta(hours=hours))
+    out += [Message(space.topics.race_calls, call.key, json.dumps(call.message())) for call in calls]
     return out
 
 
@@ -121,7 +136,7 @@ def main() -> None:
         print(f"published {len(published):,} aggregate messages for {args.votes:,} votes")
         feed = AggregateFeed(
             kafka_config=settings.kafka_client_config(),
-            topics=space.topics.by_dimension(),
+            topics=dimension_topics(space.topics),
             dead_letter_topic=space.topics.votes_dead_letter,
             min_refresh_seconds=0,
         )
@@ -154,7 +169,7 @@ def main() -> None:
             shown = render.figures(state, reference, controls)
             specs = [json.dumps(spec) for spec in shown.charts.values()]  # what Streamlit sends
             t3 = time.perf_counter()
-            assert len(specs) == 6
+            assert len(specs) == 8  # 6 charts, the map of calls and the electoral-vote bar
             for name, value in zip(timings, (t1 - t0, t2 - t1, t3 - t2, t3 - t0), strict=True):
                 timings[name].append(value)
         feed.close()
@@ -167,7 +182,7 @@ def main() -> None:
         for name, values in (
             ("Kafka: read new values", timings["kafka"]),
             ("PostgreSQL: reference (cache expired)", timings["postgres"]),
-            ("figures + 6 charts serialised", timings["figures"]),
+            ("figures + 8 charts serialised (incl. election night)", timings["figures"]),
             ("full refresh", timings["total"]),
         )
     ]

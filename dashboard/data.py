@@ -33,7 +33,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from confluent_kafka.admin import AdminClient, OffsetSpec, TopicDescription
 
 from election.compacted import LatestByKey
-from election.config import Settings, get_settings
+from election.config import Settings, Topics, get_settings
 from election.kafka_io import consumer as kafka_consumer
 from election.sql import read_sql
 
@@ -76,8 +76,9 @@ class SourceUnavailableError(RuntimeError):
     """A data source cannot be read; the message is what the page shows."""
 
 
-def dimension_topics(settings: Settings) -> dict[str, str]:
-    return {**settings.topics.by_dimension(), "race_call": settings.topics.race_calls}
+def dimension_topics(topics: Topics) -> dict[str, str]:
+    """The topic the feed reads each of its frames from: the aggregated topics and the race calls."""
+    return {**topics.by_dimension(), "race_call": topics.race_calls}
 
 
 def _empty_dead_letters() -> pd.DataFrame:
@@ -381,7 +382,7 @@ def aggregate_feed() -> AggregateFeed:
     settings = get_settings()
     return AggregateFeed(
         kafka_config=settings.kafka_client_config(settings.kafka_dashboard),
-        topics=dimension_topics(settings),
+        topics=dimension_topics(settings.topics),
         dead_letter_topic=settings.topics.votes_dead_letter,
     )
 

@@ -29,7 +29,7 @@ def _page_with_kafka_down() -> None:
     settings = get_settings()
     feed = AggregateFeed(
         kafka_config={**settings.kafka_client_config(), "bootstrap.servers": "localhost:1"},
-        topics=dimension_topics(settings),
+        topics=dimension_topics(settings.topics),
         dead_letter_topic=settings.topics.votes_dead_letter,
     )
     fixture = fixture_sources()
