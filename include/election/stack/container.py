@@ -10,6 +10,7 @@ differs (service names instead of localhost, set in docker-compose.yaml's enviro
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from election.stack import airflow, dashboard
 from election.stack.postgres import ensure_access
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+log = logging.getLogger("election.stack.container")
 
 
 @retry(stop=stop_after_delay(120), wait=wait_fixed(2), reraise=True)
@@ -46,15 +48,17 @@ def _topics(settings: Settings) -> list[str]:
 
 
 def init(settings: Settings) -> None:
+    """The one-shot init service: each step logged to the container's output (`docker compose logs airflow-init`)."""
+    logging.basicConfig(level=logging.INFO, format="init: %(message)s", stream=sys.stdout)
     with _superuser(settings) as conn:
         ensure_access(conn, settings)
-    print("init: databases election and airflow and their roles ready", flush=True)
+    log.info("databases election and airflow and their roles ready")
     airflow.write_admin_password(settings)
     airflow.migrate(settings)
-    print("init: airflow metadata migrated", flush=True)
+    log.info("airflow metadata migrated")
     created = _topics(settings)
-    print(f"init: topics created: {', '.join(created) or 'none (all exist)'}", flush=True)
-    print(f"init: Kafka principals and ACLs applied: {', '.join(kafka_access.apply(settings))}", flush=True)
+    log.info("topics created: %s", ", ".join(created) or "none (all exist)")
+    log.info("Kafka principals and ACLs applied: %s", ", ".join(kafka_access.apply(settings)))
 
 
 def exec_airflow(settings: Settings, component: str) -> None:
