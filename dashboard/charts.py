@@ -135,10 +135,9 @@ def votes_per_party(parties: pd.DataFrame) -> Spec:
     }
 
 
-def turnout_map(states: pd.DataFrame, highlighted: tuple[str, ...] = ()) -> Spec:
-    """A tile-grid map: one square per state at its cell, shaded by turnout, labelled with its code.
-    Highlighted states (the state filter) are outlined."""
-    table = states.assign(highlighted=states["state_code"].isin(highlighted))
+def _tile_grid(table: pd.DataFrame, tooltip: list[Spec], cell: Spec, white_label_when: str) -> Spec:
+    """A tile-grid map of the states: one square per state at its cell (`tile_row`, `tile_col`), marked as `cell`
+    says, labelled with its code in white where `white_label_when` holds (a Vega expression), else dark."""
     return {
         "$schema": SCHEMA,
         "data": {"values": _values(table)},
@@ -147,36 +146,46 @@ def turnout_map(states: pd.DataFrame, highlighted: tuple[str, ...] = ()) -> Spec
         "encoding": {
             "x": {"field": "tile_col", "type": "ordinal", "axis": None},
             "y": {"field": "tile_row", "type": "ordinal", "axis": None},
-            "tooltip": _tooltip(
-                ("state_name", "nominal", "State"),
-                ("total_votes", "quantitative", "Votes"),
-                ("registered_voters", "quantitative", "Registered"),
-                ("turnout_pct", "quantitative", "Turnout %"),
-            ),
+            "tooltip": tooltip,
         },
         "layer": [
-            {
-                "mark": {"type": "rect", "cornerRadius": 3},
-                "encoding": {
-                    "color": {
-                        "field": "turnout_pct",
-                        "type": "quantitative",
-                        "title": "Turnout %",
-                        "scale": {"scheme": TURNOUT_SCHEME, "domain": [0, 100]},
-                    },
-                    "stroke": {"condition": {"test": "datum.highlighted", "value": "#d62728"}, "value": "white"},
-                    "strokeWidth": {"condition": {"test": "datum.highlighted", "value": 3}, "value": 1},
-                },
-            },
+            cell,
             {
                 "mark": {"type": "text", "fontSize": 11, "fontWeight": "bold"},
                 "encoding": {
                     "text": {"field": "state_code", "type": "nominal"},
-                    "color": {"condition": {"test": "datum.turnout_pct > 60", "value": "white"}, "value": "#1f2d3d"},
+                    "color": {"condition": {"test": white_label_when, "value": "white"}, "value": "#1f2d3d"},
                 },
             },
         ],
     }
+
+
+def turnout_map(states: pd.DataFrame, highlighted: tuple[str, ...] = ()) -> Spec:
+    """The tile-grid map shaded by turnout. Highlighted states (the state filter) are outlined."""
+    return _tile_grid(
+        states.assign(highlighted=states["state_code"].isin(highlighted)),
+        _tooltip(
+            ("state_name", "nominal", "State"),
+            ("total_votes", "quantitative", "Votes"),
+            ("registered_voters", "quantitative", "Registered"),
+            ("turnout_pct", "quantitative", "Turnout %"),
+        ),
+        {
+            "mark": {"type": "rect", "cornerRadius": 3},
+            "encoding": {
+                "color": {
+                    "field": "turnout_pct",
+                    "type": "quantitative",
+                    "title": "Turnout %",
+                    "scale": {"scheme": TURNOUT_SCHEME, "domain": [0, 100]},
+                },
+                "stroke": {"condition": {"test": "datum.highlighted", "value": "#d62728"}, "value": "white"},
+                "strokeWidth": {"condition": {"test": "datum.highlighted", "value": 3}, "value": 1},
+            },
+        },
+        "datum.turnout_pct > 60",
+    )
 
 
 def votes_over_time(series: pd.DataFrame) -> Spec:
@@ -244,47 +253,28 @@ def demographics_heatmap(cells: pd.DataFrame) -> Spec:
 
 def race_map(race: pd.DataFrame) -> Spec:
     """The tile-grid map of race calls: a called state in its winner's colour (solid; a tie dark grey), a state not
-    yet called in its leader's colour (faint), labelled with its code; on hover the count against the expected
-    vote."""
-    return {
-        "$schema": SCHEMA,
-        "data": {"values": _values(race)},
-        "height": 380,
-        "config": {"view": {"strokeWidth": 0}},
-        "encoding": {
-            "x": {"field": "tile_col", "type": "ordinal", "axis": None},
-            "y": {"field": "tile_row", "type": "ordinal", "axis": None},
-            "tooltip": _tooltip(
-                ("state_name", "nominal", "State"),
-                ("status", "nominal", "Race"),
-                ("shown_name", "nominal", "Called for / leading"),
-                ("electoral_votes", "quantitative", "Electoral votes"),
-                ("pct_expected_counted", "quantitative", "% of expected vote counted"),
-                ("margin", "quantitative", "Margin"),
-                ("remaining", "quantitative", "Votes remaining"),
-                ("hurdle_pct", "quantitative", "Hurdle % (runner-up needs)"),
-            ),
+    yet called in its leader's colour (faint); on hover the count against the expected vote."""
+    return _tile_grid(
+        race,
+        _tooltip(
+            ("state_name", "nominal", "State"),
+            ("status", "nominal", "Race"),
+            ("shown_name", "nominal", "Called for / leading"),
+            ("electoral_votes", "quantitative", "Electoral votes"),
+            ("pct_expected_counted", "quantitative", "% of expected vote counted"),
+            ("margin", "quantitative", "Margin"),
+            ("remaining", "quantitative", "Votes remaining"),
+            ("hurdle_pct", "quantitative", "Hurdle % (runner-up needs)"),
+        ),
+        {
+            "mark": {"type": "rect", "cornerRadius": 3, "stroke": "white", "strokeWidth": 1},
+            "encoding": {
+                "color": {"field": "shown_color", "type": "nominal", "scale": None, "legend": None},
+                "opacity": {"condition": {"test": "datum.status === 'leading'", "value": 0.35}, "value": 1},
+            },
         },
-        "layer": [
-            {
-                "mark": {"type": "rect", "cornerRadius": 3, "stroke": "white", "strokeWidth": 1},
-                "encoding": {
-                    "color": {"field": "shown_color", "type": "nominal", "scale": None, "legend": None},
-                    "opacity": {"condition": {"test": "datum.status === 'leading'", "value": 0.35}, "value": 1},
-                },
-            },
-            {
-                "mark": {"type": "text", "fontSize": 11, "fontWeight": "bold"},
-                "encoding": {
-                    "text": {"field": "state_code", "type": "nominal"},
-                    "color": {
-                        "condition": {"test": "datum.status === 'called' || datum.status === 'tie'", "value": "white"},
-                        "value": "#1f2d3d",
-                    },
-                },
-            },
-        ],
-    }
+        "datum.status === 'called' || datum.status === 'tie'",
+    )
 
 
 def electoral_bar(tally: pd.DataFrame, needed: int) -> Spec:

@@ -122,6 +122,15 @@ def per_candidate_in_postgres(settings: Settings, election_id: int) -> dict[str,
     return {candidate: int(n) for candidate, n in rows}
 
 
+def a_voter_and_candidate(conn: psycopg.Connection, election_id: int) -> tuple[str, str]:
+    """Some voter and some candidate of the election (for a vote inserted by hand)."""
+    return conn.execute(
+        "SELECT v.voter_id, c.candidate_id FROM voters v JOIN candidates c USING (election_id)"
+        " WHERE v.election_id = %s LIMIT 1",
+        (election_id,),
+    ).fetchone()
+
+
 # -- Kafka ------------------------------------------------------------------------------------------------------
 
 

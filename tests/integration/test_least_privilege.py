@@ -27,11 +27,7 @@ PERSONAL = (
 def election(settings: Settings, tmp_path_factory) -> int:
     election_id = support.new_election(settings, 50, 2, 101, staging=tmp_path_factory.mktemp("seed"))
     with support.connect(settings) as conn:
-        voter, candidate = conn.execute(
-            "SELECT v.voter_id, c.candidate_id FROM voters v JOIN candidates c USING (election_id)"
-            " WHERE v.election_id = %s LIMIT 1",
-            (election_id,),
-        ).fetchone()
+        voter, candidate = support.a_voter_and_candidate(conn, election_id)
         conn.execute(
             "INSERT INTO votes (election_id, voter_id, candidate_id) VALUES (%s, %s, %s)",
             (election_id, voter, candidate),

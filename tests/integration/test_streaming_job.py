@@ -231,6 +231,15 @@ def forged_records(election: Election, other: Election) -> list[tuple[bytes, str
     ]
 
 
+def stop_job(job: subprocess.Popen) -> None:
+    """Stop a job started in its own session: SIGTERM to its process group, SIGKILL if it is still there in 60 s."""
+    os.killpg(job.pid, signal.SIGTERM)
+    try:
+        job.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(job.pid, signal.SIGKILL)
+
+
 def test_bounded_run_counts_exactly_and_sets_every_forgery_aside(
     settings: Settings, election: Election, scratch, tmp_path
 ) -> None:
@@ -382,11 +391,7 @@ def test_an_election_seeded_while_the_job_runs_is_counted_without_restarting_it(
         assert job.poll() is None, "the same job, never restarted"
         assert job.pid == pid
     finally:
-        os.killpg(job.pid, signal.SIGTERM)
-        try:
-            job.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(job.pid, signal.SIGKILL)
+        stop_job(job)
 
 
 def test_a_flood_of_malformed_records_is_counted_exactly_and_grows_no_state(
@@ -446,8 +451,4 @@ def test_a_flood_of_malformed_records_is_counted_exactly_and_grows_no_state(
         assert 0 < growth < 2_000, f"the state grew by {growth} rows: by the 300 votes' keys, not the 100,000 records"
         assert state["vote_dead_letters"] == 0, "the dead letters keep no state"
     finally:
-        os.killpg(job.pid, signal.SIGTERM)
-        try:
-            job.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(job.pid, signal.SIGKILL)
+        stop_job(job)

@@ -229,11 +229,7 @@ def test_votes_into_an_election_being_closed_are_refused_by_the_database(setting
     election_id = support.new_election(settings, voters=10, candidates=2, random_seed=37, staging=tmp_path)
     support.close_election(settings, election_id)
     with support.connect(settings) as conn:
-        voter, candidate = conn.execute(
-            "SELECT v.voter_id, c.candidate_id FROM voters v JOIN candidates c USING (election_id)"
-            " WHERE v.election_id = %s LIMIT 1",
-            (election_id,),
-        ).fetchone()
+        voter, candidate = support.a_voter_and_candidate(conn, election_id)
         with pytest.raises(psycopg.errors.CheckViolation, match="accepts no more votes"):
             conn.execute(
                 "INSERT INTO votes (election_id, voter_id, candidate_id) VALUES (%s, %s, %s)",
