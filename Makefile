@@ -76,9 +76,11 @@ bench: up ## run every benchmark against the stack and print its figures
 # Demo size and pace: about four minutes on a 2-core machine, the dashboard moving throughout.
 DEMO_VOTERS ?= 20000
 DEMO_CANDIDATES ?= 3
-DEMO_TURNOUT ?= 0.7
+DEMO_TURNOUT ?=
+DEMO_REPORTING_ORDER ?= east_to_west
 DEMO_VOTES_PER_SECOND ?= 150
 
 demo: up ## set up, start the stack, run a whole election through Airflow's REST API; the stack stays up
 	$(PY) -m election.demo --voters $(DEMO_VOTERS) --candidates $(DEMO_CANDIDATES) \
-	  --turnout $(DEMO_TURNOUT) --votes-per-second $(DEMO_VOTES_PER_SECOND)
+	  $(if $(DEMO_TURNOUT),--turnout $(DEMO_TURNOUT)) --reporting-order $(DEMO_REPORTING_ORDER) \
+	  --votes-per-second $(DEMO_VOTES_PER_SECOND)

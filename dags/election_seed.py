@@ -11,11 +11,13 @@ commits**, then published to Kafka. The run's result (and its `load` and `publis
 | --- | --- |
 | `generate` | generates the frames and stages them as Parquet (`ELECTION_SEED_STAGING_DIR`) |
 | `validate_generated` | the expectation suites on the frames: ids unique, age ≥ 18 on election day, gender, state, e-mail, pictures, parties. **A failure loads nothing.** |
-| `load` | one transaction: a new open election, `COPY` of its parties, candidates and voters, then the same suites on the loaded rows plus row counts and referential integrity; **commits only if they pass** — an election that fails them is never visible |
+| `load` | one transaction: a new open election, `COPY` of its parties, candidates and voters, each state's expected turnout; then the same suites on the loaded rows plus row counts and referential integrity; **commits only if they pass** — an election that fails them is never visible |
 | `publish` | the election's candidates → `candidates_topic`, voters → `voters_topic`, read from the tables just validated, keyed `<election_id>:<id>`, every delivery acknowledged |
 
 **Parameters** (trigger form): `election_name` (optional; default: size, seed and time), `num_voters`
-(1 … 5,000,000), `num_candidates` (2 … 12), `random_seed` (same seed, same voters and candidates).
+(1 … 5,000,000), `num_candidates` (2 … 12), `random_seed` (same seed, same voters and candidates), `turnout_min`
+and `turnout_max` (each state's expected turnout is drawn between them, from the seed: the expected vote of
+election night; default 55 % … 80 %).
 
 **Retries** of the same run are idempotent: the run's election is found again, never created twice.
 Other elections are left as they are: run it as often as you like.
@@ -30,7 +32,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from election.config import get_settings
 from election.dag_defaults import DEFAULT_ARGS, ELECTION_SEED, START_DATE
-from election.domain import MAX_CANDIDATES, MAX_VOTERS, MIN_CANDIDATES
+from election.domain import DEFAULT_TURNOUT_RANGE, MAX_CANDIDATES, MAX_VOTERS, MIN_CANDIDATES
 
 log = logging.getLogger(__name__)
 settings = get_settings()
@@ -59,6 +61,12 @@ def _staged(value: dict):
             3, type="integer", minimum=MIN_CANDIDATES, maximum=MAX_CANDIDATES, title="Candidates (one per party)"
         ),
         "random_seed": Param(2026, type="integer", minimum=0, title="Random seed (same seed, same election)"),
+        "turnout_min": Param(
+            DEFAULT_TURNOUT_RANGE[0], type="number", minimum=0, maximum=1, title="Lowest expected turnout of a state"
+        ),
+        "turnout_max": Param(
+            DEFAULT_TURNOUT_RANGE[1], type="number", minimum=0, maximum=1, title="Highest expected turnout of a state"
+        ),
     },
 )
 def election_seed() -> None:
@@ -68,12 +76,17 @@ def election_seed() -> None:
         from election.seeding.staging import SeedRequest
 
         params = get_current_context()["params"]
-        request = SeedRequest(
-            num_voters=params["num_voters"],
-            num_candidates=params["num_candidates"],
-            random_seed=params["random_seed"],
-            election_date=settings.election_date,
-        )
+        try:
+            request = SeedRequest(
+                num_voters=params["num_voters"],
+                num_candidates=params["num_candidates"],
+                random_seed=params["random_seed"],
+                election_date=settings.election_date,
+                turnout_min=params["turnout_min"],
+                turnout_max=params["turnout_max"],
+            )
+        except ValueError as error:  # parameters no retry can fix
+            raise AirflowFailException(str(error)) from None
         return generate_step(request, settings.seed_staging_dir).as_xcom()
 
     @task(retries=0)  # a data-quality failure is deterministic: retrying cannot fix it

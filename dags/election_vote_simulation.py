@@ -13,10 +13,14 @@ election is closed) and, once committed, to `votes_topic` for the streaming job.
 | `wait_for_stream` | until the streaming job's heartbeat is fresh and says it counts this election; times out with *"stream not running: trigger election_streaming"* |
 | `cast_votes` | reads the election's voters from `voters_topic` in the election's own consumer group and casts the votes, logging votes cast, votes/s and remaining |
 
-**Parameters** (trigger form): `election_id`, `turnout` (share of registered voters who vote, default 0.7:
-exactly round(N × turnout) vote), `max_votes` (optional cap for this run), `votes_per_second` (0 = as fast as
+**Parameters** (trigger form): `election_id`, `turnout` (empty, the default: each state votes exactly its
+expected vote, round(registered × the expected turnout the seed drew for it); a share: the same turnout
+everywhere, exactly round(N × turnout) votes shared between the states by largest remainder), `max_votes` (optional cap for this run), `votes_per_second` (0 = as fast as
 possible; e.g. 200 makes the dashboard move visibly), `random_seed`, `candidate_weights` (optional national
-split, one weight per candidate in party order), `regional_variation` (how much states differ, 0 … 2).
+split, one weight per candidate in party order), `regional_variation` (how much states differ, 0 … 2), `reporting_order` (`random`: voters in their topic's order, every
+state at once; `east_to_west`: waves by time zone, eastern states first, each wave's **polls closing** once its
+votes are recorded and published, so its states can be called on the votes they hold while the west still
+votes).
 
 **Crash-safe**, per election: each batch of votes and its outbox row are one transaction; the outbox row is
 deleted only after Kafka acknowledged every vote; the election's consumer offsets are committed only then.
@@ -35,6 +39,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from election.config import get_settings
 from election.dag_defaults import DEFAULT_ARGS, START_DATE
+from election.domain import REPORTING_ORDERS
 from election.sensors import ElectionPublishedSensor, StreamLiveSensor
 
 log = logging.getLogger(__name__)
@@ -52,7 +57,13 @@ settings = get_settings()
     tags=["election", "simulation", "kafka", "postgres"],
     params={
         "election_id": Param(None, type=["null", "integer"], minimum=1, title="Election (empty: the newest open one)"),
-        "turnout": Param(0.7, type="number", minimum=0, maximum=1, title="Turnout (share of registered voters)"),
+        "turnout": Param(
+            None,
+            type=["null", "number"],
+            minimum=0,
+            maximum=1,
+            title="Turnout, the same in every state (empty: each state's seeded expected turnout)",
+        ),
         "max_votes": Param(None, type=["null", "integer"], minimum=0, title="Maximum votes in this run (empty: all)"),
         "votes_per_second": Param(0, type="number", minimum=0, title="Votes per second (0: as fast as possible)"),
         "random_seed": Param(2026, type="integer", minimum=0, title="Random seed"),
@@ -63,6 +74,12 @@ settings = get_settings()
             title="National split, one weight per candidate in party order (empty: seeded)",
         ),
         "regional_variation": Param(0.35, type="number", minimum=0, maximum=2, title="How much states differ"),
+        "reporting_order": Param(
+            "random",
+            type="string",
+            enum=list(REPORTING_ORDERS),
+            title="How votes arrive: random, or east_to_west (waves by time zone, polls closing as they go)",
+        ),
     },
 )
 def election_vote_simulation() -> None:
@@ -112,21 +129,25 @@ def election_vote_simulation() -> None:
         weights = params.get("candidate_weights")
         request = CastRequest(
             election_id=election_id,
-            turnout=float(params["turnout"]),
+            turnout=None if params.get("turnout") is None else float(params["turnout"]),
             max_votes=params.get("max_votes"),
             votes_per_second=float(params["votes_per_second"]),
             random_seed=int(params["random_seed"]),
             candidate_weights=tuple(weights) if weights else None,
             regional_variation=float(params["regional_variation"]),
+            reporting_order=str(params["reporting_order"]),
         )
-        report = cast_election(
-            postgres_connection,
-            kafka_config(settings.kafka_caster_conn_id),
-            request,
-            voters_topic=settings.topics.voters,
-            votes_topic=settings.topics.votes,
-            group_prefix=settings.vote_caster_group,
-        )
+        try:
+            report = cast_election(
+                postgres_connection,
+                kafka_config(settings.kafka_caster_conn_id),
+                request,
+                voters_topic=settings.topics.voters,
+                votes_topic=settings.topics.votes,
+                group_prefix=settings.vote_caster_group,
+            )
+        except ValueError as error:  # e.g. no expected turnout to cast with: no retry can fix it
+            raise AirflowFailException(str(error)) from None
         return {
             "election_id": election_id,
             "votes_cast": report.votes_cast,

@@ -25,6 +25,7 @@ import psycopg
 
 from election.airflow_api import AirflowApi, AirflowError
 from election.config import Settings, get_settings
+from election.domain import REPORTING_ORDERS
 from election.results.certification import streamed_totals
 from election.sql import read_sql
 
@@ -37,8 +38,9 @@ DAG_IDS = ("election_schema", "election_seed", "election_streaming", "election_v
 class DemoRequest:
     voters: int = 20_000
     candidates: int = 3
-    turnout: float = 0.7
+    turnout: float | None = None  # None: each state's seeded expected turnout
     votes_per_second: float = 150.0
+    reporting_order: str = "east_to_west"  # calls come state by state, east first, as on election night
     random_seed: int | None = None  # None: from the clock (each demo election votes differently)
     name: str | None = None  # None: "Demo <time>"
 
@@ -116,6 +118,7 @@ class Demo:
             "election_id": election_id,
             "turnout": request.turnout,
             "votes_per_second": request.votes_per_second,
+            "reporting_order": request.reporting_order,
             "random_seed": seed,
         }
         run_id = self._trigger("election_vote_simulation", conf, f", {request.votes_per_second:g} votes/s")
@@ -228,12 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m election.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--voters", type=int, default=defaults.voters)
     parser.add_argument("--candidates", type=int, default=defaults.candidates)
-    parser.add_argument("--turnout", type=float, default=defaults.turnout)
+    parser.add_argument("--turnout", type=float, help="one turnout everywhere (default: the seeded per-state ones)")
     parser.add_argument("--votes-per-second", type=float, default=defaults.votes_per_second)
+    parser.add_argument("--reporting-order", choices=REPORTING_ORDERS, default=defaults.reporting_order)
     parser.add_argument("--name", help="the election's name (default: Demo <time>)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    request = DemoRequest(args.voters, args.candidates, args.turnout, args.votes_per_second, name=args.name)
+    request = DemoRequest(
+        args.voters, args.candidates, args.turnout, args.votes_per_second, args.reporting_order, name=args.name
+    )
     try:
         run(get_settings(), request)
     except AirflowError as error:

@@ -45,6 +45,12 @@ PARTIES: tuple[tuple[str, str], ...] = (
 # One candidate per party.
 MIN_CANDIDATES, MAX_CANDIDATES = 2, len(PARTIES)
 MAX_VOTERS = 5_000_000
+# Each state's expected turnout is drawn between these when an election is seeded (US states ranged from about
+# 55 % to 80 % of eligible voters in 2020).
+DEFAULT_TURNOUT_RANGE = (0.55, 0.80)
+# How the vote simulation lets votes arrive: in the voters' topic order, or state by state in waves by time zone,
+# east first, each state's polls closing once its votes are in.
+REPORTING_ORDERS = ("random", "east_to_west")
 
 # An election's lifecycle: votes are accepted while `open`; `closed` counts what was cast; `certified` is final.
 OPEN, CLOSED, CERTIFIED = "open", "closed", "certified"

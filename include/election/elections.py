@@ -103,8 +103,11 @@ def create(
     num_candidates: int,
     election_date: dt.date,
     seed_run: str | None,
+    turnout_min: float | None = None,
+    turnout_max: float | None = None,
 ) -> int:
-    """A new, open election, in the caller's transaction; its id."""
+    """A new, open election, in the caller's transaction; its id. Its states' expected turnouts are drawn between
+    `turnout_min` and `turnout_max` when its voters are loaded."""
     row = conn.execute(
         read_sql("elections/create.sql"),
         {
@@ -114,6 +117,8 @@ def create(
             "num_candidates": num_candidates,
             "election_date": election_date,
             "seed_run": seed_run,
+            "turnout_min": turnout_min,
+            "turnout_max": turnout_max,
         },
     ).fetchone()
     assert row is not None

@@ -6,7 +6,8 @@ voters are spread by), `tile_row`/`tile_col`, the state's cell in the tile-grid 
 the Electoral College as apportioned after the 2020 census (in force for the 2024 and 2028 elections), 538 in
 all, 270 to win. Source: U.S. National Archives, "Distribution of Electoral Votes",
 https://www.archives.gov/electoral-college/allocation (each state's House seats plus two; DC three, by the
-23rd Amendment).
+23rd Amendment). `time_zone`: the IANA zone where most of the state votes, in which its polls close (the
+vote simulation's `east_to_west` reporting order closes them in that order).
 """
 
 from __future__ import annotations
@@ -44,3 +45,9 @@ def electoral_votes() -> dict[str, int]:
     """Each state's electoral votes (2020 apportionment): 538 in all."""
     regions = _regions()
     return dict(zip(regions["state_code"], regions["electoral_votes"].astype(int), strict=True))
+
+
+def time_zones() -> dict[str, str]:
+    """Each state's IANA time zone (where most of it votes)."""
+    regions = _regions()
+    return dict(zip(regions["state_code"], regions["time_zone"], strict=True))

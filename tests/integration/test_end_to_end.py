@@ -22,12 +22,23 @@ from election.results.race_calls import NATIONAL, RaceCall
 
 pytestmark = pytest.mark.timeout(1800)
 
-A = DemoRequest(voters=1_201, candidates=3, turnout=0.7, votes_per_second=300, random_seed=77, name="e2e A")
-B = DemoRequest(voters=2_003, candidates=4, turnout=0.6, votes_per_second=0, random_seed=78, name="e2e B")
+# A: election night as the demo runs it (the seeded turnout of each state, east to west, polls closing wave by
+# wave); B: one turnout everywhere, in the voters' topic order, as fast as possible.
+A = DemoRequest(voters=1_201, candidates=3, votes_per_second=300, random_seed=77, name="e2e A")
+B = DemoRequest(
+    voters=2_003, candidates=4, turnout=0.6, votes_per_second=0, reporting_order="random", random_seed=78, name="e2e B"
+)
 
 
-def expected_votes(request: DemoRequest) -> int:
-    return round(request.voters * request.turnout)
+def expected_votes(settings: Settings, election_id: int, request: DemoRequest) -> int:
+    """The simulation casts exactly each state's expected vote: round(N × turnout) in all with one turnout."""
+    with support.connect(settings) as conn:
+        (expected,) = conn.execute(
+            "SELECT sum(expected_votes) FROM election_states WHERE election_id = %s", (election_id,)
+        ).fetchone()
+    if request.turnout is not None:
+        assert expected == round(request.voters * request.turnout)
+    return int(expected)
 
 
 @pytest.fixture(scope="module")
@@ -57,15 +68,15 @@ def two_elections(settings: Settings, api, stream):
 def test_each_election_is_counted_exactly_and_certified(settings: Settings, two_elections) -> None:
     for election_id, request in zip(two_elections["ids"], (A, B), strict=True):
         in_postgres = support.per_candidate_in_postgres(settings, election_id)
-        assert sum(in_postgres.values()) == expected_votes(request)
+        assert sum(in_postgres.values()) == expected_votes(settings, election_id, request)
         streamed = support.latest_by_key(settings, settings.topics.votes_per_candidate, election_id)
         assert {v["candidate_id"]: v["total_votes"] for v in streamed.values()} == in_postgres
         assert all(key == f"{election_id}:{v['candidate_id']}" for key, v in streamed.items())
         states = support.latest_by_key(settings, settings.topics.turnout_by_location, election_id)
-        assert sum(v["total_votes"] for v in states.values()) == expected_votes(request)
+        assert sum(v["total_votes"] for v in states.values()) == expected_votes(settings, election_id, request)
         assert all(v["count"] == v["total_votes"] for v in states.values()), "the seed project's field is kept"
         parties = support.latest_by_key(settings, settings.topics.votes_per_party, election_id)
-        assert sum(v["total_votes"] for v in parties.values()) == expected_votes(request)
+        assert sum(v["total_votes"] for v in parties.values()) == expected_votes(settings, election_id, request)
         with support.connect(settings) as conn:
             election = elections.require(conn, election_id)
             certified = dict(
@@ -77,14 +88,14 @@ def test_each_election_is_counted_exactly_and_certified(settings: Settings, two_
         assert {c: v for c, v in certified.items() if v} == in_postgres
         result = support.latest_by_key(settings, settings.topics.election_results)[str(election_id)]
         assert result["status"] == "certified"
-        assert result["total_votes"] == expected_votes(request)
+        assert result["total_votes"] == expected_votes(settings, election_id, request)
 
 
 def test_every_race_call_was_certain_when_made_and_is_the_final_winner(settings: Settings, two_elections) -> None:
     """Each call against PostgreSQL: the winner of its final count there, and — for a call made while the election
     was open — a lead larger than the registered voters who had not voted, counting every vote PostgreSQL had
     recorded (`recorded_at`) by `called_at`. The national call is the electoral-vote majority of the final count."""
-    made_while_open = nationals = 0
+    made_while_open = closed_while_open = nationals = 0
     for election_id in two_elections["ids"]:
         calls = {
             v["state"]: RaceCall.from_message(v)
@@ -93,6 +104,13 @@ def test_every_race_call_was_certain_when_made_and_is_the_final_winner(settings:
         with support.connect(settings) as conn:
             final = final_calls(conn, election_id)
             closed_at = elections.require(conn, election_id).closed_at
+            polls_closed = dict(
+                conn.execute(
+                    "SELECT state_code, polls_closed_at FROM election_states"
+                    " WHERE election_id = %s AND polls_closed_at IS NOT NULL",
+                    (election_id,),
+                ).fetchall()
+            )
             registered = dict(
                 conn.execute(
                     "SELECT state_code, registered_voters FROM registered_voters_per_state WHERE election_id = %s",
@@ -123,6 +141,11 @@ def test_every_race_call_was_certain_when_made_and_is_the_final_winner(settings:
                 if where == state and recorded_at <= call.called_at:
                     held[candidate] = held.get(candidate, 0) + 1
             not_voted = registered[state] - sum(held.values())
+            if state in polls_closed and polls_closed[state] <= call.called_at:
+                # its polls had closed: PostgreSQL held every vote it would ever hold there, and no more may come
+                closed_while_open += 1
+                assert all(at <= polls_closed[state] for where, _, at in votes if where == state), state
+                not_voted = 0
             if call.tie:  # every voter of the state had voted, and the leaders were level
                 top = max(held.values())
                 assert (not_voted, sorted(held.values())[-2]) == (0, top), f"{election_id} {state}: {held}"
@@ -144,6 +167,7 @@ def test_every_race_call_was_certain_when_made_and_is_the_final_winner(settings:
         assert by_state == {v["state"]: v["total_votes"] for v in per_state.values()}
         assert all(v["expected_votes"] is not None for v in per_state.values()), "the simulation set the turnout"
     assert made_while_open > 0, "some states were called while votes were still coming in"
+    assert closed_while_open > 0, "east to west: states were called once their polls closed, before the election's"
     assert nationals > 0, "a candidate won a majority of the electoral votes: the national call was made"
 
 
@@ -183,7 +207,7 @@ def test_certifying_again_changes_nothing(settings: Settings, two_elections) -> 
     assert support.latest_by_key(settings, settings.topics.election_results)[str(a)] == before
 
 
-def test_every_task_log_is_readable_through_the_api(two_elections) -> None:
+def test_every_task_log_is_readable_through_the_api(settings: Settings, two_elections) -> None:
     demo = two_elections["demo"]
     a, _ = two_elections["ids"]
     a_runs, b_runs = two_elections["runs"]
@@ -197,7 +221,7 @@ def test_every_task_log_is_readable_through_the_api(two_elections) -> None:
             {
                 "wait_for_voters": "voters published",
                 "wait_for_stream": f"counting election {a}",
-                "cast_votes": f"{expected_votes(A):,} votes cast",
+                "cast_votes": f"{expected_votes(settings, a, A):,} votes cast",
             },
         ),
     ]
@@ -219,7 +243,7 @@ def test_the_dashboard_shows_election_b_with_its_leader_and_status(settings: Set
         votes.first.wait_for(timeout=60_000)
         page.wait_for_function(
             "Array.from(document.querySelectorAll('[data-testid=\"stMetricValue\"]'))"
-            f".some(e => e.innerText.trim() === '{expected_votes(B):,}')",
+            f".some(e => e.innerText.trim() === '{expected_votes(settings, b, B):,}')",
             timeout=90_000,
         )
         status = page.locator(".st-key-election-status").inner_text()

@@ -51,6 +51,7 @@ class Election:
     voters: list[Voter]
     candidates: list[Candidate]
     registered: dict[str, int]
+    expected: dict[str, int]  # per state: the expected vote the seed set (registered × the state's turnout)
 
 
 def load_election(settings: Settings, election_id: int) -> Election:
@@ -76,7 +77,12 @@ def load_election(settings: Settings, election_id: int) -> Election:
                 "SELECT address_state, count(*) FROM voters WHERE election_id = %s GROUP BY 1", (election_id,)
             ).fetchall()
         )
-    return Election(election_id, voters, candidates, registered)
+        expected = dict(
+            conn.execute(
+                "SELECT state_code, expected_votes FROM election_states WHERE election_id = %s", (election_id,)
+            ).fetchall()
+        )
+    return Election(election_id, voters, candidates, registered, expected)
 
 
 @pytest.fixture(scope="module")
@@ -180,8 +186,10 @@ def expected_outputs(election: Election, votes) -> dict[str, dict]:
                 "count": n,
                 "registered_voters": election.registered[state],
                 "turnout_pct": round(100.0 * n / election.registered[state], 2),
-                "expected_votes": None,  # no simulation set the election's expected turnout
-                "pct_expected_counted": None,
+                "expected_votes": election.expected[state],  # as seeded: no simulation fixed it
+                "pct_expected_counted": round(100.0 * n / election.expected[state], 1)
+                if election.expected[state]
+                else None,
             }
             for state, n in per_state.items()
         },

@@ -235,3 +235,69 @@ def test_votes_into_an_election_being_closed_are_refused_by_the_database(setting
                 "INSERT INTO votes (election_id, voter_id, candidate_id) VALUES (%s, %s, %s)",
                 (election_id, voter, candidate),
             )
+
+
+def test_east_to_west_casts_each_state_its_expected_vote_in_waves_and_closes_their_polls(
+    settings: Settings, topics, tmp_path
+) -> None:
+    """The seeded per-state turnouts, cast wave by wave by time zone: each state gets exactly its expected vote, a
+    wave's votes all come before the next wave's, its polls close once they are in, and PostgreSQL then refuses any
+    vote there (the caster's next read skips those states)."""
+    from itertools import pairwise
+
+    from election.regions import time_zones
+    from election.voting.reporting import waves
+
+    election_id = support.new_election(settings, voters=3_000, candidates=3, random_seed=38, staging=tmp_path)
+    support.publish(settings, election_id, topics)
+    report = support.cast(settings, election_id, topics, random_seed=6, reporting_order="east_to_west", batch_size=250)
+
+    with support.connect(settings) as conn:
+        day, low, high = conn.execute(
+            "SELECT election_date, turnout_min, turnout_max FROM elections WHERE election_id = %s", (election_id,)
+        ).fetchone()
+        states = {
+            state: (turnout, expected, closed_at)
+            for state, turnout, expected, closed_at in conn.execute(
+                "SELECT state_code, expected_turnout, expected_votes, polls_closed_at FROM election_states"
+                " WHERE election_id = %s",
+                (election_id,),
+            )
+        }
+        votes = {
+            state: (n, first, last, stored)
+            for state, n, first, last, stored in conn.execute(
+                "SELECT w.address_state, count(*), min(v.voting_time), max(v.voting_time), max(v.recorded_at)"
+                " FROM votes v JOIN voters w USING (election_id, voter_id) WHERE v.election_id = %s GROUP BY 1",
+                (election_id,),
+            )
+        }
+    turnouts = [turnout for turnout, _, _ in states.values()]
+    assert all(low <= t <= high for t in turnouts), "each state's expected turnout within the seed's bounds"
+    assert len(set(turnouts)) > len(turnouts) // 2, "the turnouts vary by state"
+    assert {s: votes.get(s, (0,))[0] for s in states} == {s: expected for s, (_, expected, _) in states.items()}
+    assert report.votes_cast == sum(expected for _, expected, _ in states.values())
+    assert all(closed_at is not None for _, _, closed_at in states.values()), "every wave's polls closed"
+    for state, (_, _, _, stored) in votes.items():
+        assert stored <= states[state][2], f"{state}: every vote recorded before its polls closed"
+    order = [[s for s in wave if s in votes] for wave in waves(states, time_zones(), "east_to_west", day)]
+    assert len([wave for wave in order if wave]) >= 4, "the voters span several time zones"
+    for earlier, later in pairwise([wave for wave in order if wave]):
+        assert max(votes[s][2] for s in earlier) <= min(votes[s][1] for s in later), "wave by wave, east first"
+        assert max(states[s][2] for s in earlier) <= min(states[s][2] for s in later), "polls close east first"
+
+    with support.connect(settings) as conn:
+        abstainer, state = conn.execute(
+            "SELECT w.voter_id, w.address_state FROM voters w WHERE w.election_id = %s"
+            " AND NOT EXISTS (SELECT FROM votes v WHERE v.election_id = w.election_id AND v.voter_id = w.voter_id)"
+            " LIMIT 1",
+            (election_id,),
+        ).fetchone()
+        candidate = conn.execute("SELECT candidate_id FROM candidates WHERE election_id = %s LIMIT 1", (election_id,))
+        with pytest.raises(psycopg.errors.CheckViolation, match=f"polls of {state} closed"):
+            conn.execute(
+                "INSERT INTO votes (election_id, voter_id, candidate_id) VALUES (%s, %s, %s)",
+                (election_id, abstainer, candidate.fetchone()[0]),
+            )
+    again = support.cast(settings, election_id, topics, random_seed=6, reporting_order="east_to_west")
+    assert (again.votes_cast, again.polls_closed) == (0, 3_000), "a new group reads every voter: all skipped"

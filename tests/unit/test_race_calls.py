@@ -91,3 +91,17 @@ def test_the_real_map_has_538_electoral_votes_and_270_win() -> None:
     votes = electoral_votes()
     assert (len(votes), sum(votes.values()), majority(votes)) == (51, 538, 270)
     assert (votes["CA"], votes["TX"], votes["DC"]) == (54, 40, 3)
+
+
+def test_a_state_whose_polls_closed_is_called_on_the_votes_it_holds() -> None:
+    """East to west: a state's polls close while the election is open; only what it recorded can still come in."""
+    desk = RaceDesk({(1, "NY"): 100, (1, "CA"): 100}, {})
+    assert desk.update([(1, "NY", "a", 40), (1, "NY", "b", 30)], NOW) == [], "30 registered voters left: too close"
+    made = desk.polls_closed({1: {"NY": 72}}, NOW)
+    assert [(c.state, c.candidate_id, c.margin, c.remaining) for c in made] == [("NY", "a", 10, 2)]
+    assert desk.closed_states(1) == {"NY"}
+    assert desk.update([(1, "NY", "b", 31)], NOW) == [], "called once: the desk never withdraws a call"
+    made = desk.polls_closed({1: {"CA": 0}}, NOW)
+    assert [(c.state, c.candidate_id, c.margin, c.remaining) for c in made] == [(NATIONAL, "a", 9, 1)], (
+        "CA closed with no vote: nothing to call there, and a popular-vote lead of 9 beats NY's 1 vote left"
+    )

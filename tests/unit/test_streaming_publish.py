@@ -32,7 +32,7 @@ def publish(*rows: tuple[int, str, str, int]) -> list[tuple[str, str, dict]]:
         topics=TOPICS,
         window_seconds=60,
         updated_at=NOW,
-        expected_turnout={4: 0.5},  # election 5's is not set yet
+        expected_votes={(4, "CA"): 4, (4, "WY"): 0},  # election 5's are not known
     )
     return [(m.topic, m.key, json.loads(m.value)) for m in out]
 

@@ -1,9 +1,10 @@
 """Race calls that are never wrong: a state is called for its leader once no one else has a path left.
 
-A state's **remaining** votes are those that could still be counted there: while the election is open, its
-registered voters who have not voted yet (registered − counted: each voter votes once, and only in the state of
-the roll); once it is closed, the votes PostgreSQL recorded there that the stream has not counted yet (0 when
-the count is complete). The leader is called when its lead over the runner-up is **larger** than the remaining
+A state's **remaining** votes are those that could still be counted there: while its polls are open, its registered
+voters who have not voted yet (registered − counted: each voter votes once, and only in the state of the roll); once
+its polls closed (the state's own close, in the `east_to_west` reporting order, or the election's), the votes
+PostgreSQL recorded there that the stream has not counted yet (0 when the count is complete): PostgreSQL refuses any
+vote there after the close. The leader is called when its lead over the runner-up is **larger** than the remaining
 votes: even if every one of them went to the runner-up, the leader would still be ahead. The stream counts only
 votes PostgreSQL has already recorded, so the condition also holds on PostgreSQL's own votes at the moment of the
 call (the audit `tests/integration/test_end_to_end.py` runs). A call is final: it is published once and never
@@ -116,14 +117,17 @@ def majority(electoral_votes: Mapping[str, int]) -> int:
 class _Election:
     registered: dict[str, int]  # per state
     recorded: dict[str, int] | None = None  # per state, once the election is closed
+    closed_states: dict[str, int] = field(default_factory=dict)  # votes recorded in states whose polls closed
     totals: dict[str, dict[str, int]] = field(default_factory=dict)  # state -> candidate -> votes
     calls: dict[str, RaceCall] = field(default_factory=dict)  # state (or NATIONAL) -> its call
 
     def remaining(self, state: str) -> int:
         counted = sum(self.totals.get(state, {}).values())
-        if self.recorded is None:
-            return max(self.registered.get(state, 0) - counted, 0)
-        return max(self.recorded.get(state, 0) - counted, 0)
+        if self.recorded is not None:
+            return max(self.recorded.get(state, 0) - counted, 0)
+        if state in self.closed_states:
+            return max(self.closed_states[state] - counted, 0)
+        return max(self.registered.get(state, 0) - counted, 0)
 
 
 class RaceDesk:
@@ -171,6 +175,12 @@ class RaceDesk:
         with self._lock:
             return dict(self._elections[election_id].calls)
 
+    def closed_states(self, election_id: int) -> set[str]:
+        """The states whose polls the desk knows closed (their recorded votes are final)."""
+        with self._lock:
+            election = self._elections.get(election_id)
+            return set(election.closed_states) if election is not None else set()
+
     def update(self, rows: Iterable[tuple[int, str, str, int]], now: dt.datetime) -> list[RaceCall]:
         """(election_id, state, candidate_id, total_votes) rows of a micro-batch -> the calls they make."""
         with self._lock:
@@ -187,6 +197,20 @@ class RaceDesk:
                     continue
                 election.recorded = {state: int(n) for state, n in per_state.items()}
                 touched |= {(election_id, state) for state in election.registered}
+            return self._call({election_id for election_id, _ in touched}, touched, now)
+
+    def polls_closed(self, recorded: Mapping[int, Mapping[str, int]], now: dt.datetime) -> list[RaceCall]:
+        """States whose polls closed in an open election, with the votes PostgreSQL recorded in each (final: it
+        records no more there) -> the calls that makes."""
+        with self._lock:
+            touched = set()
+            for election_id, per_state in recorded.items():
+                election = self._elections.get(election_id)
+                if election is None:
+                    continue
+                for state, votes in per_state.items():
+                    election.closed_states[state] = int(votes)
+                    touched.add((election_id, state))
             return self._call({election_id for election_id, _ in touched}, touched, now)
 
     def _call(self, election_ids: set[int], touched: set[tuple[int, str]], now: dt.datetime) -> list[RaceCall]:

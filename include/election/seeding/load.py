@@ -98,12 +98,15 @@ def load_seed(
             num_candidates=request.num_candidates,
             election_date=request.election_date,
             seed_run=seed_run,
+            turnout_min=request.turnout_min,
+            turnout_max=request.turnout_max,
         )
         conn.execute(read_sql("seed/loading.sql"), {"election_id": election_id})
         rows = {
             table: _copy_table(conn, table, pq.ParquetFile(staged.path(table)), election_id, progress)
             for table in TABLES
         }
+        conn.execute(read_sql("seed/election_states.sql"), {"election_id": election_id})
         if check is not None:
             check(conn, election_id)
     seconds = time.perf_counter() - start

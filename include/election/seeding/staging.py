@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from election.domain import MAX_CANDIDATES, MAX_VOTERS, MIN_CANDIDATES
+from election.domain import DEFAULT_TURNOUT_RANGE, MAX_CANDIDATES, MAX_VOTERS, MIN_CANDIDATES
 from election.seeding.generate import generate
 
 FRAMES = ("parties", "candidates", "voters")
@@ -30,8 +30,14 @@ class SeedRequest:
     num_candidates: int
     random_seed: int
     election_date: dt.date
+    # each state's expected turnout is drawn between these (`seed/election_states.sql`)
+    turnout_min: float = DEFAULT_TURNOUT_RANGE[0]
+    turnout_max: float = DEFAULT_TURNOUT_RANGE[1]
 
     def __post_init__(self) -> None:
+        if not 0 <= self.turnout_min <= self.turnout_max <= 1:
+            bounds = f"{self.turnout_min} … {self.turnout_max}"
+            raise ValueError(f"expected turnout bounds must satisfy 0 <= min <= max <= 1, got {bounds}")
         if not 1 <= self.num_voters <= MAX_VOTERS:
             raise ValueError(f"num_voters must be between 1 and {MAX_VOTERS:,}, got {self.num_voters}")
         if not MIN_CANDIDATES <= self.num_candidates <= MAX_CANDIDATES:
@@ -53,6 +59,8 @@ class SeedRequest:
             num_candidates=int(values["num_candidates"]),
             random_seed=int(values["random_seed"]),
             election_date=dt.date.fromisoformat(str(values["election_date"])),
+            turnout_min=float(values.get("turnout_min", DEFAULT_TURNOUT_RANGE[0])),
+            turnout_max=float(values.get("turnout_max", DEFAULT_TURNOUT_RANGE[1])),
         )
 
 

@@ -160,7 +160,7 @@ class VoteStream:
                 topics=topics,
                 window_seconds=window,
                 updated_at=dt.datetime.now(dt.UTC),
-                expected_turnout=night.expected_turnout,
+                expected_votes=night.expected_votes,
             )
             publish.produce(self.producer, batch)
             night.counted(rows)  # the calls these totals make, acknowledged before the batch commits

@@ -1,12 +1,12 @@
 """Election night in the streaming job's driver: the race desk, its calls published to `race_calls`, and the
-expected turnout the per-state messages carry.
+expected vote the per-state messages carry.
 
 Each micro-batch of the totals query hands its updated per-state-candidate totals to `counted`, which publishes
 the calls they make before the batch is committed; the driver's poll (`poll`, every few seconds) reads each
-counted election's status and expected turnout and, for a closed election, the votes PostgreSQL recorded per state,
-which decide the states still too close to call once everything is counted. The desk starts from what the topics
-hold (the per-state-candidate totals, the calls already made), so a restarted job calls no state twice. The rule
-is `election.results.race_calls`.
+counted election's status and its states' expected votes and, for a closed election or a state whose polls
+closed, the votes PostgreSQL recorded there, which decide the states still too close to call once everything is
+counted. The desk starts from what the topics hold (the per-state-candidate totals, the calls already made), so a
+restarted job calls no state twice. The rule is `election.results.race_calls`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class ElectionNight:
     topic: str
     database: Database
     elections: tuple[int, ...]
-    expected_turnout: dict[int, float] = field(default_factory=dict)
+    expected_votes: dict[tuple[int, str], int] = field(default_factory=dict)  # (election, state) -> expected vote
 
     @classmethod
     def load(
@@ -83,17 +83,43 @@ class ElectionNight:
         return self._publish(self.desk.update(totals, dt.datetime.now(dt.UTC)) if totals else [])
 
     def poll(self) -> list[RaceCall]:
-        """Each counted election's expected turnout; the calls the closed ones' complete counts make."""
+        """Each counted election's expected votes per state; the calls that closed elections and states whose polls
+        closed make (a state's recorded votes are read once: after its close PostgreSQL records no more there)."""
         scope = {"only": list(self.elections)}
+        now_closed: dict[int, set[str]] = {}
         with psycopg.connect(self.database.conninfo(), connect_timeout=10) as conn:
-            rows = conn.execute(read_sql("streaming/election_night.sql"), scope).fetchall()
-            closed = [int(e) for e, status, _ in rows if status == "closed"]
-            recorded: dict[int, dict[str, int]] = {e: {} for e in closed}
-            if closed:
-                for e, state, votes in conn.execute(read_sql("streaming/recorded_per_state.sql"), {"closed": closed}):
-                    recorded[int(e)][state] = int(votes)
-        self.expected_turnout = {int(e): float(t) for e, _, t in rows if t is not None}
-        return self._publish(self.desk.closed(recorded, dt.datetime.now(dt.UTC)) if closed else [])
+            statuses = dict(conn.execute(read_sql("streaming/election_night.sql"), scope).fetchall())
+            expected = {}
+            for e, state, votes, polls_closed in conn.execute(read_sql("streaming/election_states.sql"), scope):
+                if votes is not None:
+                    expected[(int(e), state)] = int(votes)
+                if polls_closed and statuses.get(e) == "open":
+                    now_closed.setdefault(int(e), set()).add(state)
+            for e in list(now_closed):
+                now_closed[e] -= self.desk.closed_states(e)
+                if not now_closed[e]:
+                    del now_closed[e]
+            closed = [int(e) for e, status in statuses.items() if status == "closed"]
+            recorded = self._recorded(conn, closed, None) if closed else {}
+            in_states = {}
+            if now_closed:
+                states = sorted(set().union(*now_closed.values()))
+                found = self._recorded(conn, sorted(now_closed), states)
+                in_states = {e: {s: found.get(e, {}).get(s, 0) for s in now_closed[e]} for e in now_closed}
+        self.expected_votes = expected
+        now = dt.datetime.now(dt.UTC)
+        calls = self.desk.polls_closed(in_states, now) if in_states else []
+        return self._publish(calls + (self.desk.closed(recorded, now) if closed else []))
+
+    @staticmethod
+    def _recorded(
+        conn: psycopg.Connection, elections: list[int], states: list[str] | None
+    ) -> dict[int, dict[str, int]]:
+        recorded: dict[int, dict[str, int]] = {e: {} for e in elections}
+        scope = {"elections": elections, "states": states}
+        for e, state, votes in conn.execute(read_sql("streaming/recorded_per_state.sql"), scope):
+            recorded[int(e)][state] = int(votes)
+        return recorded
 
     def _publish(self, calls: list[RaceCall]) -> list[RaceCall]:
         if calls:

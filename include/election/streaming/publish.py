@@ -52,10 +52,10 @@ def value_of(
     labels: Mapping[tuple[int, str], CandidateLabel],
     window_seconds: int,
     updated_at: str,
-    expected_turnout: Mapping[int, float] | None = None,
+    expected_votes: Mapping[tuple[int, str], int] | None = None,
 ) -> dict[str, Any]:
-    """The full current value of one aggregated key. A state's carries its expected vote: registered voters times
-    the election's expected turnout (None until the vote simulation sets it)."""
+    """The full current value of one aggregated key. A state's carries its expected vote (`election_states`: the
+    seed's registered voters × expected turnout, then the exact count the vote simulation casts; None if unknown)."""
     if dimension == "candidate":
         label = labels.get((election_id, key))
         party = label and label.party
@@ -73,8 +73,7 @@ def value_of(
         return {"election_id": election_id, "party": key, "total_votes": total, "updated_at": updated_at}
     if dimension == "state":
         voters = registered.get((election_id, key), 0)
-        turnout = (expected_turnout or {}).get(election_id)
-        expected = round(voters * turnout) if turnout is not None else None
+        expected = (expected_votes or {}).get((election_id, key))
         return {
             "election_id": election_id,
             "state": key,
@@ -129,7 +128,7 @@ def messages(
     topics: Mapping[str, str],
     window_seconds: int,
     updated_at: dt.datetime,
-    expected_turnout: Mapping[int, float] | None = None,
+    expected_votes: Mapping[tuple[int, str], int] | None = None,
 ) -> list[Message]:
     """(election_id, dimension, key, total_votes) rows -> one message per key with its full current value, keyed
     `<election_id>:<key>`."""
@@ -148,7 +147,7 @@ def messages(
             labels=labels,
             window_seconds=window_seconds,
             updated_at=at,
-            expected_turnout=expected_turnout,
+            expected_votes=expected_votes,
         )
         out.append(Message(topics[dimension], f"{election_id}:{key}", _json(value)))
     return out

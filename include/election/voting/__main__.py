@@ -14,6 +14,7 @@ import sys
 import psycopg
 
 from election.config import get_settings
+from election.domain import REPORTING_ORDERS
 from election.voting.caster import CastRequest, cast_election
 
 
@@ -22,10 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     cast = sub.add_parser("cast", help="cast the votes of an election's voters on voters_topic")
     cast.add_argument("--election-id", type=int, required=True)
-    cast.add_argument("--turnout", type=float, default=0.7)
+    cast.add_argument("--turnout", type=float, help="one turnout for every state (default: the seeded per-state ones)")
     cast.add_argument("--max-votes", type=int)
     cast.add_argument("--votes-per-second", type=float, default=0.0)
     cast.add_argument("--random-seed", type=int, default=2026)
+    cast.add_argument("--reporting-order", choices=REPORTING_ORDERS, default="random")
     cast.add_argument("--batch-size", type=int, default=CastRequest.batch_size)
     cast.add_argument("--group", help="consumer group prefix (default: ELECTION_VOTE_CASTER_GROUP)")
     cast.add_argument("--voters-topic")
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         max_votes=args.max_votes,
         votes_per_second=args.votes_per_second,
         random_seed=args.random_seed,
+        reporting_order=args.reporting_order,
         batch_size=args.batch_size,
     )
     report = cast_election(

@@ -5,6 +5,9 @@ its own consumer group, `<ELECTION_VOTE_CASTER_GROUP>-<E>`: its committed offset
 are E's. Per batch of voter messages:
 
 1. decide who votes and for whom (`preferences`: one hash per voter, independent of batches and runs);
+   With `reporting_order` `east_to_west`, every voter is read and decided first, then the batches go out in waves
+   by time zone, east first, and a wave's polls close once its batches are recorded and acknowledged
+   (`reporting`); the consumer offsets are committed with the very last batch;
 2. one transaction: COPY the choices into a temporary table, insert them into `votes` (ON CONFLICT DO NOTHING:
    one vote per voter, enforced by the primary key) and write the outbox row holding the vote records;
 3. produce the records to votes_topic (idempotent producer, acks=all) and wait for every acknowledgement;
@@ -29,12 +32,14 @@ from dataclasses import dataclass, field
 import psycopg
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, Producer, TopicPartition
 
-from election import elections
+from election import elections, regions
+from election.domain import REPORTING_ORDERS
 from election.kafka_io import consumer as kafka_consumer
 from election.kafka_io import produce_all, reliable_producer, watermarks
 from election.progress import Progress
 from election.records import CandidateLabel, vote_key
 from election.sql import read_sql
+from election.voting import reporting
 from election.voting.outbox import publish_pending, vote_records
 from election.voting.preferences import (
     DEFAULT_REGIONAL_VARIATION,
@@ -57,16 +62,20 @@ class ElectionNotOpenError(RuntimeError):
 @dataclass(frozen=True)
 class CastRequest:
     election_id: int
-    turnout: float = 0.7
+    turnout: float | None = None  # None: each state's seeded expected turnout
     max_votes: int | None = None
     votes_per_second: float = 0.0  # 0: as fast as possible
     random_seed: int = 2026
     candidate_weights: tuple[float, ...] | None = None
     regional_variation: float = DEFAULT_REGIONAL_VARIATION
+    reporting_order: str = "random"
     batch_size: int = BATCH_SIZE
 
     def __post_init__(self) -> None:
-        if not 0 <= self.turnout <= 1:
+        if self.reporting_order not in REPORTING_ORDERS:
+            orders = ", ".join(REPORTING_ORDERS)
+            raise ValueError(f"reporting_order must be one of {orders}, got {self.reporting_order!r}")
+        if self.turnout is not None and not 0 <= self.turnout <= 1:
             raise ValueError(f"turnout must be between 0 and 1, got {self.turnout}")
         if self.max_votes is not None and self.max_votes < 0:
             raise ValueError(f"max_votes must be positive, got {self.max_votes}")
@@ -82,6 +91,7 @@ class CastReport:
     bad_messages: int = 0
     unknown_voters: int = 0
     other_elections: int = 0
+    polls_closed: int = 0  # voters of states whose polls had closed: skipped
     republished: int = 0
     messages_read: int = 0
     seconds: float = 0.0
@@ -98,7 +108,8 @@ class CastReport:
             f"committed and acknowledged); {self.messages_read:,} voter messages read, {self.abstained:,} abstained, "
             f"{self.already_voted:,} had already voted, {self.bad_messages:,} bad messages skipped, "
             f"{self.unknown_voters:,} unknown voters skipped, {self.other_elections:,} voters of other elections "
-            f"skipped, {self.republished:,} votes re-published from the outbox"
+            f"skipped, {self.polls_closed:,} voters of states whose polls had closed skipped, "
+            f"{self.republished:,} votes re-published from the outbox"
         )
 
 
@@ -110,11 +121,13 @@ class Electorate:
     election_id: int
     registered: int
     voting: int
-    threshold: str | None  # selection key of the last voter who votes; None: nobody votes
+    thresholds: dict[str, str]  # state -> selection key of its last voter who votes (no entry: nobody votes there)
     preferences: Preferences
     labels: dict[str, CandidateLabel]
     # partition -> (first, last) offset of the election's voters on voters_topic (None: the whole topic)
     voter_offsets: dict[int, tuple[int, int]] | None
+    waves: list[tuple[str, ...]] | None = None  # the states in reporting order (None: all at once)
+    closed_states: frozenset[str] = frozenset()  # states whose polls closed: their voters are not read again
 
 
 def load_electorate(conn: psycopg.Connection, request: CastRequest) -> Electorate:
@@ -124,29 +137,50 @@ def load_electorate(conn: psycopg.Connection, request: CastRequest) -> Electorat
     if election.published_at is None:
         raise RuntimeError(f"{election.describe()} has not been published yet: wait for its election_seed run")
     scope = {"election_id": election.election_id}
-    # the expected vote the stream reports against (registered × turnout per state): this run's turnout
-    conn.execute(read_sql("elections/set_expected_turnout.sql"), {**scope, "turnout": request.turnout})
+    states = conn.execute(read_sql("voting/election_states.sql"), scope).fetchall()
+    per_state = {state: int(voters) for state, voters, _, _ in states}
+    closed = frozenset(state for state, _, _, polls_closed in states if polls_closed)
+    try:
+        votes = reporting.votes_per_state(
+            per_state, request.turnout, {state: turnout for state, _, turnout, _ in states}
+        )
+        waves = reporting.waves(per_state, regions.time_zones(), request.reporting_order, election.election_date)
+    except ValueError as error:
+        raise ValueError(f"{election.describe()}: {error}") from None
+    registered, voting = sum(per_state.values()), sum(votes.values())
+    # the expected vote the stream reports against, per state: exactly what this run casts there
+    voting_states = sorted(state for state, n in votes.items() if n)
+    conn.execute(
+        read_sql("voting/set_expected_votes.sql"),
+        {**scope, "turnout": request.turnout, "states": list(votes), "votes": list(votes.values())},
+    )
+    conn.execute(
+        read_sql("elections/set_expected_turnout.sql"), {**scope, "turnout": voting / registered if registered else 0}
+    )
     rows = conn.execute(read_sql("voting/election_candidates.sql"), scope).fetchall()
     labels = {cid: CandidateLabel(name, party, photo) for cid, name, party, photo in rows}
     candidates = list(labels)
-    per_state = conn.execute(read_sql("voting/voters_per_state.sql"), scope).fetchall()
-    states = [state for state, _ in per_state]
-    registered = sum(int(n) for _, n in per_state)
-    voting = round(registered * request.turnout)
-    threshold = None
-    if voting:
-        row = conn.execute(
-            read_sql("voting/turnout_threshold.sql"), {**scope, "seed": str(request.random_seed), "k": voting}
+    thresholds: dict[str, str] = {}
+    if voting_states:
+        thresholds = dict(
+            conn.execute(
+                read_sql("voting/turnout_thresholds.sql"),
+                {
+                    **scope,
+                    "seed": str(request.random_seed),
+                    "states": voting_states,
+                    "votes": [votes[state] for state in voting_states],
+                },
+            ).fetchall()
         )
-        threshold = row.fetchone()[0]
     conn.commit()
     preferences = build_preferences(
-        candidates, states, request.random_seed, request.candidate_weights, request.regional_variation
+        candidates, list(per_state), request.random_seed, request.candidate_weights, request.regional_variation
     )
     offsets = None
     if election.voter_offsets is not None:
         offsets = {int(partition): (span[0], span[1]) for partition, span in election.voter_offsets.items()}
-    return Electorate(election.election_id, registered, voting, threshold, preferences, labels, offsets)
+    return Electorate(election.election_id, registered, voting, thresholds, preferences, labels, offsets, waves, closed)
 
 
 def caster_group(group_prefix: str, election_id: int) -> str:
@@ -170,6 +204,7 @@ class Batch:
     offsets: dict[int, int]  # partition -> next offset to read once this batch is done
     batch_id: int | None = None
     recorded: str = ""  # the votes recorded (voters who had not voted yet): cast_votes.sql's lines
+    closes: tuple[str, ...] = ()  # states whose polls close once this batch is recorded and acknowledged
 
 
 _DONE = object()  # end of a stage's input
@@ -280,6 +315,8 @@ class VoteCaster:
             if batch.batch_id is not None:
                 self._acknowledged.append(batch.batch_id)
             self.report.votes_cast += len(voter_ids)
+        if batch.closes:
+            self.close_polls(batch.closes)
 
     def _recorder(self, inbox: queue.Queue, outbox: queue.Queue) -> None:
         try:
@@ -359,10 +396,18 @@ class VoteCaster:
         return start, end
 
     def _decide(
-        self, sequence: int, messages: list, electorate: Electorate, room: int | None, end: dict[int, int]
+        self,
+        sequence: int,
+        messages: list,
+        electorate: Electorate,
+        room: int | None,
+        end: dict[int, int],
+        states: dict[str, str] | None = None,
     ) -> Batch:
+        """A batch of voter messages -> the choices of those who vote (`states`, when given, gets each one's state)."""
         request, report = self.request, self.report
-        seed, prefs, threshold = request.random_seed, electorate.preferences, electorate.threshold
+        seed, prefs, thresholds = request.random_seed, electorate.preferences, electorate.thresholds
+        closed = electorate.closed_states
         batch = Batch(sequence, choices={}, copy_rows="", voting_time=dt.datetime.now(dt.UTC), offsets={})
         choices, rows = batch.choices, []
         for message in messages:
@@ -385,15 +430,21 @@ class VoteCaster:
             if voter.election_id != electorate.election_id:  # another election's voter published alongside
                 report.other_elections += 1
                 continue
+            if voter.address_state in closed:  # recorded before its polls closed (an earlier run)
+                report.polls_closed += 1
+                continue
             key, draw = voter_hash(seed, voter.voter_id)
+            threshold = thresholds.get(voter.address_state)
             if threshold is None or key > threshold:
                 report.abstained += 1
                 continue
-            if voter.voter_id in choices:  # re-delivered within the batch: the first message counts
-                report.already_voted += 1
+            if voter.voter_id in choices or (states is not None and voter.voter_id in states):
+                report.already_voted += 1  # re-delivered within the batch (or the wave read): the first one counts
                 continue
             candidate = choices[voter.voter_id] = prefs.choose(voter.address_state, draw)
             rows.append(f"{voter.voter_id}\t{candidate}\n")
+            if states is not None:
+                states[voter.voter_id] = voter.address_state
         batch.copy_rows = "".join(rows)
         return batch
 
@@ -405,16 +456,17 @@ class VoteCaster:
             self.republish_pending(conn, electorate)
         positions, end = self._start_positions(electorate)
         log.info(
-            "%s registered voters, %s will vote (turnout %.1f%%); %s voter messages to read",
+            "%s registered voters, %s will vote (%s); %s voter messages to read",
             f"{electorate.registered:,}",
             f"{electorate.voting:,}",
-            100 * request.turnout,
+            "seeded turnout per state" if request.turnout is None else f"turnout {100 * request.turnout:.1f}%",
             f"{sum(max(0, end[p] - positions[p]) for p in end):,}",
         )
         batch_size = request.batch_size
         if request.votes_per_second:
             batch_size = max(1, min(batch_size, int(request.votes_per_second / 5)))  # about five batches a second
-        progress = Progress(log, "votes cast", electorate.voting or None, unit="votes")
+        self._progress = Progress(log, "votes cast", electorate.voting or None, unit="votes")
+        self._started = started
         to_record: queue.Queue = queue.Queue(maxsize=self.recorders)
         to_publish: queue.Queue = queue.Queue()
         threads = [
@@ -426,28 +478,11 @@ class VoteCaster:
         ]
         for thread in threads:
             thread.start()
-        decided = sequence = 0
         try:
-            while self._failure is None and not all(positions[p] >= end[p] for p in end):
-                if request.max_votes is not None and decided >= request.max_votes:
-                    break
-                began = time.perf_counter()
-                messages = self.consumer.consume(num_messages=batch_size, timeout=1.0)
-                room = None if request.max_votes is None else request.max_votes - decided
-                batch = self._decide(sequence, messages, electorate, room, end)
-                self._busy("decide", began)
-                sequence += 1
-                decided += len(batch.choices)
-                positions.update(batch.offsets)
-                to_record.put(batch)
-                report.seconds = time.perf_counter() - started
-                progress.update(report.votes_cast)
-                if self.on_batch is not None:
-                    self.on_batch(report)
-                if request.votes_per_second and decided:
-                    ahead = decided / request.votes_per_second - (time.perf_counter() - started)
-                    if ahead > 0:
-                        time.sleep(ahead)
+            if electorate.waves is None:
+                self._cast_in_topic_order(electorate, positions, end, batch_size, to_record)
+            else:
+                self._cast_in_waves(electorate, electorate.waves, positions, end, batch_size, to_record)
         finally:
             for _ in range(self.recorders):
                 to_record.put(_DONE)
@@ -458,9 +493,123 @@ class VoteCaster:
         with self._open() as conn, conn.transaction():
             self._delete_acknowledged(conn)
         report.seconds = time.perf_counter() - started
-        progress.update(report.votes_cast, force=True)
+        self._progress.update(report.votes_cast, force=True)
         log.info("%s", report.summary())
         return report
+
+    def _send(self, batch: Batch, to_record: queue.Queue, decided: int) -> None:
+        """Hand a batch to the recorders; then report, and wait as long as the pace asks."""
+        to_record.put(batch)
+        report, pace = self.report, self.request.votes_per_second
+        report.seconds = time.perf_counter() - self._started
+        self._progress.update(report.votes_cast)
+        if self.on_batch is not None:
+            self.on_batch(report)
+        if pace and decided:
+            ahead = decided / pace - (time.perf_counter() - self._started)
+            if ahead > 0:
+                time.sleep(ahead)
+
+    def _read(self, batch_size: int) -> list:
+        began = time.perf_counter()
+        messages = self.consumer.consume(num_messages=batch_size, timeout=1.0)
+        self._busy("read", began)
+        return messages
+
+    def _cast_in_topic_order(
+        self,
+        electorate: Electorate,
+        positions: dict[int, int],
+        end: dict[int, int],
+        batch_size: int,
+        to_record: queue.Queue,
+    ) -> None:
+        """`random`: each batch of voter messages is decided, recorded and published as it is read."""
+        max_votes = self.request.max_votes
+        decided = sequence = 0
+        while self._failure is None and not all(positions[p] >= end[p] for p in end):
+            if max_votes is not None and decided >= max_votes:
+                break
+            messages = self._read(batch_size)
+            began = time.perf_counter()
+            room = None if max_votes is None else max_votes - decided
+            batch = self._decide(sequence, messages, electorate, room, end)
+            self._busy("decide", began)
+            sequence += 1
+            decided += len(batch.choices)
+            positions.update(batch.offsets)
+            self._send(batch, to_record, decided)
+
+    def _cast_in_waves(
+        self,
+        electorate: Electorate,
+        waves: list[tuple[str, ...]],
+        positions: dict[int, int],
+        end: dict[int, int],
+        batch_size: int,
+        to_record: queue.Queue,
+    ) -> None:
+        """`east_to_west`: every voter message is read and decided first; then the choices go out wave by wave, and
+        a wave's polls close after its last batch. The offsets travel with the very last batch: a crash before it
+        re-reads everything, and PostgreSQL's primary key (or the closed polls) skips who already voted."""
+        max_votes = self.request.max_votes
+        choices: dict[str, str] = {}
+        states: dict[str, str] = {}
+        while self._failure is None and not all(positions[p] >= end[p] for p in end):
+            if max_votes is not None and len(choices) >= max_votes:
+                break
+            messages = self._read(batch_size)
+            began = time.perf_counter()
+            room = None if max_votes is None else max_votes - len(choices)
+            batch = self._decide(0, messages, electorate, room, end, states)
+            self._busy("decide", began)
+            choices.update(batch.choices)
+            positions.update(batch.offsets)
+        complete = all(positions[p] >= end[p] for p in end)  # every voter read: the waves' polls may close
+        wave_of = {state: number for number, wave in enumerate(waves) for state in wave}
+        by_wave: list[list[str]] = [[] for _ in waves]
+        for voter_id, state in states.items():
+            by_wave[wave_of.get(state, len(waves) - 1)].append(voter_id)  # not on the roll: PostgreSQL skips it
+        log.info(
+            "%s voters decided; casting them in %d waves by time zone, east first%s",
+            f"{len(choices):,}",
+            len(waves),
+            "" if complete else " (not every voter was read: no polls close in this run)",
+        )
+        decided = sequence = 0
+        for number, (wave, voters) in enumerate(zip(waves, by_wave, strict=True)):
+            if self._failure is not None:
+                return
+            log.info("wave %d of %d: %s, %s votes", number + 1, len(waves), ", ".join(wave), f"{len(voters):,}")
+            chunks = [voters[i : i + batch_size] for i in range(0, len(voters), batch_size)] or [[]]
+            for i, chunk in enumerate(chunks):
+                last = i == len(chunks) - 1
+                batch = Batch(
+                    sequence,
+                    choices={voter_id: choices[voter_id] for voter_id in chunk},
+                    copy_rows="".join(f"{voter_id}\t{choices[voter_id]}\n" for voter_id in chunk),
+                    voting_time=dt.datetime.now(dt.UTC),
+                    offsets=dict(positions) if complete and last and number == len(waves) - 1 else {},
+                    closes=wave if complete and last else (),
+                )
+                sequence += 1
+                decided += len(chunk)
+                self._send(batch, to_record, decided)
+
+    def close_polls(self, states: tuple[str, ...]) -> list[str]:
+        """Close the polls of these states (after their votes are recorded and acknowledged); the ones closed now."""
+        assert self._electorate is not None
+        with self.connect() as conn, conn.transaction():
+            closed = [
+                state
+                for (state,) in conn.execute(
+                    read_sql("voting/close_polls.sql"),
+                    {"election_id": self._electorate.election_id, "states": list(states)},
+                )
+            ]
+        if closed:
+            log.info("polls closed in %s: every vote there is recorded and published", ", ".join(sorted(closed)))
+        return closed
 
 
 def cast_election(
