@@ -41,6 +41,15 @@ def test_exact_turnout_every_vote_published_once_and_the_configured_distribution
 
     in_postgres = support.votes_in_postgres(settings, election_id)
     assert report.votes_cast == len(in_postgres) == round(3_000 * 0.6)
+    with support.connect(settings) as conn:  # the count the database keeps (two recorders, sharded) is exact
+        kept = conn.execute("SELECT votes FROM results.votes_recorded WHERE election_id = %s", (election_id,))
+        assert kept.fetchone() == (len(in_postgres),)
+        conn.execute(
+            "DELETE FROM votes WHERE election_id = %s AND voter_id = ANY(%s)", (election_id, [*in_postgres][:7])
+        )
+        kept = conn.execute("SELECT votes FROM results.votes_recorded WHERE election_id = %s", (election_id,))
+        assert kept.fetchone() == (len(in_postgres) - 7,), "a deleted vote leaves the count"
+        conn.rollback()
     published = votes_on_topic(settings, topics.votes)
     assert len(published) == len(in_postgres), "each vote published exactly once"
     assert {v["voter_id"]: v["candidate_id"] for _, v in published} == in_postgres
