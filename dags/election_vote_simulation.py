@@ -120,7 +120,8 @@ def election_vote_simulation() -> None:
         retries=0,
     )
 
-    @task
+    # Crash-safe by design (outbox, offsets committed last): retried patiently, e.g. through a database restart.
+    @task(retries=4, retry_delay=dt.timedelta(seconds=15), retry_exponential_backoff=True)
     def cast_votes(election_id: int) -> dict:
         from election.airflow_io import kafka_config, postgres_connection
         from election.voting.caster import CastRequest, cast_election

@@ -57,8 +57,8 @@ def spark():
 def registry(spark):
     return (
         spark.createDataFrame(ROLL, t.ROLL_SCHEMA),
-        spark.createDataFrame(CANDIDATES, t.CANDIDATES_SCHEMA),
-        spark.createDataFrame([(1,), (2,)], t.ELECTIONS_SCHEMA),
+        {(e, c): party for e, c, party in CANDIDATES},
+        (1, 2),
     )
 
 

@@ -1,9 +1,10 @@
-"""`python -m election.stack up|down|status|logs|clean|airflow|container ...` — what the Makefile targets (and the
+"""`python -m election.stack up|down|status|logs|clean|watch|airflow|container ...` — what the Makefile targets (and the
 Docker Compose services) run."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 import time
@@ -13,7 +14,7 @@ import psutil
 from election import kafka_access
 from election.config import Settings, get_settings
 from election.kafka_topics import ensure_topics
-from election.stack import airflow, credentials, dashboard, jars
+from election.stack import airflow, credentials, dashboard, jars, watchdog
 from election.stack.kafka import Kafka
 from election.stack.postgres import Postgres
 from election.stack.process import Service, StackError, tail
@@ -23,8 +24,9 @@ def _say(message: str) -> None:
     print(f"[stack] {message}", flush=True)
 
 
-def _started(name: str, started: bool) -> None:
-    _say(f"{name}: {'started' if started else 'already running'}")
+def _started(name: str, done: bool | str | None) -> None:
+    """What `up` did to a service: started it, restarted it (it ran, but stayed unhealthy), or nothing."""
+    _say(f"{name}: {'started' if done is True else done or 'already running'}")
 
 
 def up(settings: Settings) -> None:
@@ -51,15 +53,16 @@ def up(settings: Settings) -> None:
     _say(f"kafka: principals and ACLs applied: {', '.join(kafka_access.apply(settings))}")
     services = airflow.services(settings)
     for service in services:
-        _started(service.name, service.start())
+        _started(service.name, service.ensure_started())
     for service in services:
         service.wait_healthy()
         _say(f"{service.name}: healthy")
     dash = dashboard.service(settings)
     if dash is not None:
-        _started(dash.name, dash.start())
+        _started(dash.name, dash.ensure_started())
         dash.wait_healthy()
         _say("dashboard: healthy")
+    _started("watchdog", watchdog.service(settings).ensure_started())
     _say(f"up in {time.monotonic() - t0:.0f}s")
     _print_access(settings)
 
@@ -89,7 +92,7 @@ def _print_access(settings: Settings) -> None:
 def _all_services(settings: Settings) -> list[Service]:
     services = [Kafka(settings).service, *airflow.services(settings)]
     dash = dashboard.service(settings)
-    return services + ([dash] if dash else [])
+    return services + ([dash] if dash else []) + [watchdog.service(settings)]  # the watchdog stops first
 
 
 def down(settings: Settings) -> None:
@@ -167,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     logs_parser.add_argument("service", nargs="?")
     logs_parser.add_argument("-n", "--lines", type=int, default=40)
     sub.add_parser("clean", help="stop everything and delete .local/")
+    sub.add_parser("watch", help="the watchdog: restart a service that died or stays unhealthy (make up starts it)")
     sub.add_parser("topics", help="create missing Kafka topics")
     sub.add_parser("jars", help="resolve the Kafka broker and Spark connector jars with Maven")
     airflow_parser = sub.add_parser("airflow", help="run the airflow CLI with the stack's environment")
@@ -185,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             return status(settings)
         elif args.command == "logs":
             logs(settings, args.service, args.lines)
+        elif args.command == "watch":
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout)
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per health probe
+            watchdog.watch(settings)
         elif args.command == "clean":
             clean(settings)
         elif args.command == "jars":

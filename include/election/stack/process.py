@@ -167,6 +167,19 @@ class Service:
         self.pid_file.write(proc.pid)
         return True
 
+    def ensure_started(self, repair_after: float = 30.0) -> str | None:
+        """Start it unless it runs; one that runs but stays unhealthy for `repair_after` seconds (hung) is
+        restarted. What was done: "started", "restarted" or None (it was running and healthy)."""
+        if self.start():
+            return "started"
+        try:
+            wait_until(self.health, timeout=repair_after, what=self.name, alive=lambda: self.process() is not None)
+            return None
+        except StackError:
+            self.stop()
+            self.start()
+            return "restarted"
+
     def wait_healthy(self) -> None:
         wait_until(
             self.health,

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from confluent_kafka import Producer
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
@@ -137,7 +138,7 @@ class VoteStream:
             self.settings.kafka_spark_options(self.settings.kafka_stream),
         )
         return transforms.check_votes(
-            transforms.parse_votes(source), registry.roll, registry.candidates, registry.election_ids
+            transforms.parse_votes(source), registry.roll, registry.parties, registry.elections
         )
 
     def _trigger(self, interval: str) -> dict:
@@ -214,9 +215,12 @@ class VoteStream:
                         raise RuntimeError(f"query {query.name} failed: {query.exception()}")
                 log.info("[stream] a query was stopped: the job ends")
                 return False
-            if registry.changed(self.database):
-                return True
-            night.poll()
+            try:
+                if registry.changed(self.database):
+                    return True
+                night.poll()
+            except psycopg.OperationalError as error:  # the queries need no database: they keep counting
+                log.warning("[stream] PostgreSQL unreachable, asking again in a few seconds: %s", error)
 
 
 def main(argv: list[str] | None = None) -> None:

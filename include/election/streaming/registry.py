@@ -55,8 +55,6 @@ class Registry:
     labels: Mapping[tuple[int, str], CandidateLabel]  # (election_id, candidate_id) -> label
     registered: Mapping[tuple[int, str], int]  # (election_id, state) -> registered voters
     roll: DataFrame
-    candidates: DataFrame
-    election_ids: DataFrame
     only: tuple[int, ...] | None = None  # the job was told to count only these
     voters: int = 0
     _cached: list[DataFrame] = field(default_factory=list)
@@ -88,11 +86,12 @@ class Registry:
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         voters = roll.count()  # materialised now, not during the first micro-batch
-        candidates = spark.createDataFrame(
-            [(int(e), cid, label.party) for (e, cid), label in labels.items()], transforms.CANDIDATES_SCHEMA
-        )
-        election_ids = spark.createDataFrame([(e,) for e in elections], transforms.ELECTIONS_SCHEMA)
-        return cls(elections, labels, registered, roll, candidates, election_ids, only, voters, [roll])
+        return cls(elections, labels, registered, roll, only, voters, [roll])
+
+    @property
+    def parties(self) -> dict[tuple[int, str], str]:
+        """(election_id, candidate_id) -> the candidate's party: who stands in the counted elections."""
+        return {key: label.party for key, label in self.labels.items()}
 
     def changed(self, database: Database) -> bool:
         """True when PostgreSQL counts other elections than the ones loaded (a new one seeded, one certified)."""

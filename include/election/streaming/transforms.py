@@ -13,6 +13,8 @@ election, however often their vote is delivered. Anything else is rejected with 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType
@@ -48,14 +50,6 @@ ROLL_SCHEMA = StructType(
         StructField("age", IntegerType(), True),
     ]
 )
-CANDIDATES_SCHEMA = StructType(
-    [
-        StructField("election_id", LongType(), False),
-        StructField("candidate_id", StringType(), False),
-        StructField("party", StringType(), False),
-    ]
-)
-ELECTIONS_SCHEMA = StructType([StructField("election_id", LongType(), False)])
 
 
 def vote_schema() -> StructType:
@@ -133,24 +127,34 @@ def parse_votes(raw: DataFrame) -> DataFrame:
     )
 
 
-def check_votes(parsed: DataFrame, roll: DataFrame, candidates: DataFrame, elections: DataFrame) -> DataFrame:
+def check_votes(
+    parsed: DataFrame, roll: DataFrame, candidates: Mapping[tuple[int, str], str], elections: Iterable[int]
+) -> DataFrame:
     """Each parsed record checked against the registry of its election: `reason` null when it counts (else one of
     REASONS, with `detail`), and the facts it is counted by, all from the registry: the voter's `state`, `gender`
     and `age`, the candidate's `party`. A vote claiming another state than its voter's registered one, or another
     party than its candidate's, is rejected: the caster copies both from the registry, so it came from elsewhere.
 
-    `roll` (ROLL_SCHEMA) holds every registered voter of the elections being counted; `candidates`
-    (CANDIDATES_SCHEMA) their candidates; `elections` (ELECTIONS_SCHEMA) their ids.
+    `roll` (ROLL_SCHEMA) holds every registered voter of the elections being counted: joined. `candidates`
+    ((election_id, candidate_id) -> party) and `elections` (their ids) are a few dozen values: literals in the
+    plan, looked up in each row, so a micro-batch runs no broadcast job for them.
     """
     registered = roll.select(
         "election_id", "voter_id", F.col("registered_state"), F.col("gender"), F.col("age"), F.lit(True).alias("_v")
     )
-    standing = candidates.select("election_id", "candidate_id", "party", F.lit(True).alias("_c"))
-    counted = elections.select("election_id", F.lit(True).alias("_e"))
-    checked = (
-        parsed.join(F.broadcast(counted), "election_id", "left")
-        .join(registered, ["election_id", "voter_id"], "left")
-        .join(F.broadcast(standing), ["election_id", "candidate_id"], "left")
+    counted = sorted({int(e) for e in elections})
+    standing = [item for (e, c), party in sorted(candidates.items()) for item in (F.lit(f"{e}:{c}"), F.lit(party))]
+    party = (
+        F.try_element_at(F.create_map(*standing), F.concat_ws(":", F.col("election_id"), F.col("candidate_id")))
+        if standing
+        else F.lit(None).cast(StringType())
+    )
+    known = F.col("election_id").isin(counted) if counted else F.lit(False)
+    checked = parsed.join(registered, ["election_id", "voter_id"], "left").select(
+        "*",
+        party.alias("party"),
+        F.when(known, F.lit(True)).alias("_e"),
+        F.when(party.isNotNull(), F.lit(True)).alias("_c"),
     )
     reason = (
         F.when(F.col("malformed").isNotNull(), F.lit(MALFORMED))
