@@ -190,6 +190,8 @@ class Settings:
     topics: Topics
     votes_partitions: int
     voters_partitions: int
+    kafka_replication_factor: int  # copies of every partition (3 on a three-broker cluster)
+    kafka_min_insync_replicas: int  # copies that must hold a record before an acks=all write succeeds
 
     airflow_port: int
     airflow_host: str  # how Airflow's own processes reach the api-server (a service name in Compose)
@@ -217,6 +219,9 @@ class Settings:
     stream_shuffle_partitions: int
     stream_window: str
     spark_driver_memory: str
+    # The Python of the executors on a Spark cluster (the job runs no Python on them; set it if yours does):
+    # None on a cluster leaves the workers' own default; in local mode it is always this process's Python.
+    spark_executor_python: str | None
 
     vote_caster_group: str
     heartbeat_max_age: float
@@ -376,6 +381,8 @@ def get_settings() -> Settings:
         ),
         votes_partitions=_env_int("ELECTION_VOTES_PARTITIONS", 3),
         voters_partitions=_env_int("ELECTION_VOTERS_PARTITIONS", 3),
+        kafka_replication_factor=_env_int("ELECTION_KAFKA_REPLICATION_FACTOR", 1),
+        kafka_min_insync_replicas=_env_int("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", 1),
         airflow_port=_env_int("ELECTION_AIRFLOW_PORT", 8080),
         airflow_host=_env("ELECTION_AIRFLOW_HOST", "localhost"),
         db_superuser=_env("ELECTION_DB_SUPERUSER", "postgres"),
@@ -400,6 +407,7 @@ def get_settings() -> Settings:
         stream_shuffle_partitions=_env_int("ELECTION_STREAM_SHUFFLE_PARTITIONS", 4),
         stream_window=_env("ELECTION_STREAM_WINDOW", "1 minute"),
         spark_driver_memory=_env("ELECTION_SPARK_DRIVER_MEMORY", "1g"),
+        spark_executor_python=_env("ELECTION_SPARK_EXECUTOR_PYTHON", "") or None,
         vote_caster_group=_env("ELECTION_VOTE_CASTER_GROUP", "election-vote-caster"),
         heartbeat_max_age=float(_env_int("ELECTION_STREAM_HEARTBEAT_MAX_AGE", 30)),
     )

@@ -32,6 +32,7 @@ class TopicSpec:
     name: str
     partitions: int
     config: dict[str, str] = field(default_factory=dict)
+    replication: int = 1
 
     @property
     def compacted(self) -> bool:
@@ -41,7 +42,7 @@ class TopicSpec:
 def topic_specs(settings: Settings, topics: Topics | None = None) -> list[TopicSpec]:
     """Every topic the platform uses, as `make up` creates it (`topics`: other names for the same topics)."""
     t = topics or settings.topics
-    return [
+    specs = [
         TopicSpec(t.voters, settings.voters_partitions),
         TopicSpec(t.candidates, 1),
         TopicSpec(t.votes, settings.votes_partitions),
@@ -55,6 +56,21 @@ def topic_specs(settings: Settings, topics: Topics | None = None) -> list[TopicS
         # The streaming job's liveness: one small message every few seconds, kept for an hour.
         TopicSpec(t.stream_heartbeat, 1, {"retention.ms": str(60 * 60 * 1000)}),
     ]
+    return [replicated(spec, settings) for spec in specs]
+
+
+def replicated(spec: TopicSpec, settings: Settings) -> TopicSpec:
+    """The spec with the cluster's durability settings: `ELECTION_KAFKA_REPLICATION_FACTOR` copies, an acks=all
+    write acknowledged once `ELECTION_KAFKA_MIN_INSYNC_REPLICAS` of them hold it, and a replica that missed
+    records never elected leader (unclean election off: it would lose them)."""
+    factor, in_sync = settings.kafka_replication_factor, settings.kafka_min_insync_replicas
+    if not 1 <= in_sync <= factor:
+        raise ValueError(
+            f"ELECTION_KAFKA_MIN_INSYNC_REPLICAS ({in_sync}) must be between 1 and ELECTION_KAFKA_REPLICATION_FACTOR "
+            f"({factor})"
+        )
+    config = {**spec.config, "min.insync.replicas": str(in_sync), "unclean.leader.election.enable": "false"}
+    return TopicSpec(spec.name, spec.partitions, config, factor)
 
 
 def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
@@ -73,7 +89,10 @@ def create_topics(admin: AdminClient, specs: list[TopicSpec], *, timeout: float 
     if not specs:
         return []
     futures = admin.create_topics(
-        [NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config) for s in specs],
+        [
+            NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication, config=s.config)
+            for s in specs
+        ],
         operation_timeout=timeout,
         request_timeout=timeout,
     )

@@ -106,3 +106,17 @@ def test_credentials_are_generated_once_shell_safe_and_never_over_a_set_variable
         assert sourced.stdout.strip() == settings.dashboard_db_password
     finally:
         config.get_settings.cache_clear()
+
+
+def test_replication_is_a_setting_with_unclean_leader_election_off(monkeypatch) -> None:
+    single = topic_specs(get_settings())
+    assert {(s.replication, s.config["min.insync.replicas"]) for s in single} == {(1, "1")}, "the single broker"
+    monkeypatch.setenv("ELECTION_KAFKA_REPLICATION_FACTOR", "3")
+    monkeypatch.setenv("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", "2")
+    cluster = topic_specs(get_settings.__wrapped__())  # read afresh, not the cached settings
+    assert {(s.replication, s.config["min.insync.replicas"]) for s in cluster} == {(3, "2")}
+    assert all(s.config["unclean.leader.election.enable"] == "false" for s in cluster)
+    assert next(s for s in cluster if s.name == "race_calls").compacted, "the topic's own settings are kept"
+    monkeypatch.setenv("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", "4")
+    with pytest.raises(ValueError, match="MIN_INSYNC_REPLICAS"):
+        topic_specs(get_settings.__wrapped__())  # read afresh, not the cached settings

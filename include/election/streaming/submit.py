@@ -27,11 +27,15 @@ def jars(settings: Settings) -> str:
 
 def conf(settings: Settings, *, ui: bool = True) -> dict[str, str]:
     local = settings.spark_master.startswith("local")
+    # The executors run no Python (every transform is a Spark SQL expression): on a cluster their interpreter is the
+    # workers' own unless ELECTION_SPARK_EXECUTOR_PYTHON names one; this machine's path means nothing there.
+    executor_python = sys.executable if local else settings.spark_executor_python
     return {
         "spark.ui.enabled": str(ui).lower(),
         "spark.ui.showConsoleProgress": "false",
-        # The driver's Python is the one Airflow runs with (the venv: pyspark, psycopg, confluent-kafka).
-        "spark.pyspark.python": sys.executable,
+        **({"spark.pyspark.python": executor_python} if executor_python else {}),
+        # The driver runs where spark-submit is called (client mode): with the Python Airflow runs with (the venv:
+        # pyspark, psycopg, confluent-kafka).
         "spark.pyspark.driver.python": sys.executable,
         # On one machine the shuffle never leaves the page cache: compressing it only costs CPU (measured: the
         # 1M-vote drain ~15% faster). On a cluster it crosses the network, where compression pays.
