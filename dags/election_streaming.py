@@ -27,9 +27,16 @@ rows/s, batch duration, state rows), a `[call]` line per race call, and a line w
 elections changes. The Spark UI is on
 http://localhost:4040 while it runs.
 
-**Stopping it**: mark the running `aggregate_votes` task *failed* (or clear it). Airflow kills spark-submit
-and the driver with it. A restart resumes from the checkpoints (`ELECTION_CHECKPOINT_DIR`): no vote lost,
-none counted twice. A crash is retried (from the checkpoint); only one run is ever active.
+**Kept running by Airflow**: the schedule is `@continuous` with one active run, so once the DAG is unpaused the
+scheduler starts the stream by itself and starts it again whenever its run ends. A crash is retried twice (10 s
+apart) from the checkpoints (`ELECTION_CHECKPOINT_DIR`): no vote lost, none counted twice; once the retries are
+used the run fails and a new run starts at once. Every time the stream goes down, an `[alert]` line is logged at
+ERROR in the task's log (`election.streaming.alerts`), and the dashboard's status line shows the stream as down
+until its heartbeat is back. Started before `election_schema` ever ran, the stream waits for the schema.
+
+**Stopping it**: **pause** the DAG (no new run), then mark the running `aggregate_votes` task *failed* or
+*success*: Airflow kills spark-submit and the driver with it. Unpause to start it again; it resumes from the
+checkpoints.
 """
 
 from __future__ import annotations
@@ -41,18 +48,24 @@ from airflow.sdk import dag
 
 from election.config import get_settings
 from election.dag_defaults import DEFAULT_ARGS, START_DATE
-from election.streaming import submit
+from election.streaming import alerts, submit
 
 settings = get_settings()
 
 
 @dag(
     dag_id="election_streaming",
-    schedule=None,
+    schedule="@continuous",  # a run ends (crashed after its retries, or stopped): the scheduler starts the next
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,  # one stream per checkpoint, ever
-    default_args={**DEFAULT_ARGS, "retries": 2, "retry_delay": dt.timedelta(seconds=30)},
+    default_args={
+        **DEFAULT_ARGS,
+        "retries": 2,
+        "retry_delay": dt.timedelta(seconds=10),
+        "on_retry_callback": alerts.stream_down,
+        "on_failure_callback": alerts.stream_down,
+    },
     doc_md=__doc__,
     tags=["election", "streaming", "spark", "kafka"],
 )

@@ -34,6 +34,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec, TopicDescription
 
 from election.compacted import LatestByKey
 from election.config import Settings, Topics, get_settings
+from election.heartbeat import Heartbeat, stream_heartbeat
 from election.kafka_io import consumer as kafka_consumer
 from election.sql import read_sql
 
@@ -420,6 +421,26 @@ def _cached_reference(election_id: int, bucket: int) -> Reference:
     return read_reference(read_only_database(), election_id)
 
 
+def stream_state(ttl_seconds: float) -> Heartbeat | None:
+    """The vote stream's latest heartbeat, at most `ttl_seconds` old (None: it never beat; raises
+    SourceUnavailableError when Kafka cannot be asked)."""
+    return _cached_stream_state(_ttl_bucket(ttl_seconds))
+
+
+@st.cache_data(ttl=dt.timedelta(minutes=1), max_entries=4, show_spinner=False)
+def _cached_stream_state(bucket: int) -> Heartbeat | None:
+    del bucket
+    settings = get_settings()
+    try:
+        return stream_heartbeat(
+            settings.kafka_client_config(settings.kafka_dashboard),
+            settings.topics.stream_heartbeat,
+            group_prefix="election-dashboard-heartbeat-",  # within the dashboard principal's group prefix
+        )
+    except KafkaException as exc:
+        raise SourceUnavailableError(f"cannot read the stream's heartbeat: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Sources:
     """Where the page reads from: the live sources in production, fixtures in the page's tests."""
@@ -427,8 +448,11 @@ class Sources:
     feed: Callable[[], FeedState]
     elections: Callable[[float], pd.DataFrame]  # argument: maximum age in seconds (the refresh interval)
     reference: Callable[[int, float], Reference]  # arguments: the election, the maximum age in seconds
+    stream: Callable[[float], Heartbeat | None] | None = None  # the stream's heartbeat (None: not watched)
 
 
 def live_sources() -> Sources:
     """The page's sources in production: the shared Kafka feed and the cached PostgreSQL reads."""
-    return Sources(feed=lambda: aggregate_feed().refresh(), elections=elections, reference=reference)
+    return Sources(
+        feed=lambda: aggregate_feed().refresh(), elections=elections, reference=reference, stream=stream_state
+    )

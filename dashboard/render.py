@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import charts, results
 from dashboard.data import FeedState, Reference, Sources, SourceUnavailableError
 from election.avatars import avatar_svg, is_avatar_url
+from election.config import get_settings
 from election.regions import load_regions
 from election.results.race_calls import majority
 
@@ -188,7 +189,7 @@ def live_panels(sources: Sources, controls: Controls) -> None:
     election = controls.election
     if election is None:
         every_feed = sources.feed()
-        status(every_feed, None, controls)
+        status(every_feed, None, controls, stream_notice(sources, controls))
         st.info("No election yet: trigger **election_schema**, then **election_seed** in Airflow.")
         return
     # the status moves while the page is open (closed, certified): read it again at every refresh
@@ -200,7 +201,7 @@ def live_panels(sources: Sources, controls: Controls) -> None:
     except SourceUnavailableError as exc:
         reference, reference_error = fallback_reference(feed), str(exc)
 
-    status(feed, reference_error, controls)
+    status(feed, reference_error, controls, stream_notice(sources, controls))
     election_header(election, reference)
     if reference.candidates.empty and not feed.frames["candidate"].size:
         st.info("This election has no candidates to show yet.")
@@ -243,8 +244,22 @@ def election_header(election: Election, reference: Reference) -> None:
         st.markdown(f"**{election.name}** · election #{election.election_id} · **{state}** · {figures_are}")
 
 
-def status(feed: FeedState, reference_error: str | None, controls: Controls) -> None:
+def stream_notice(sources: Sources, controls: Controls) -> str | None:
+    """The stream's state from its heartbeat, when the page watches it (an unreadable heartbeat says nothing here:
+    the feed's own warning covers Kafka)."""
+    if sources.stream is None:
+        return None
+    try:
+        beat = sources.stream(controls.refresh_seconds)
+    except SourceUnavailableError:
+        return None
+    return results.stream_notice(None if beat is None else beat.age, get_settings().heartbeat_max_age)
+
+
+def status(feed: FeedState, reference_error: str | None, controls: Controls, stream: str | None = None) -> None:
     every = "paused" if controls.paused else f"retrying every {controls.refresh_seconds} s"
+    if stream:
+        st.warning(stream, icon="⚠️")
     if feed.error:
         seen = f" Showing the values read at {feed.read_at:%H:%M:%S} UTC." if feed.read_at else ""
         st.warning(f"{feed.error}.{seen} ({every})", icon="⚠️")

@@ -75,6 +75,20 @@ def status_line(status: str, closed_at: object = None, certified_at: object = No
     return text
 
 
+def stream_notice(age_seconds: float | None, max_age_seconds: float) -> str | None:
+    """What the status line says about the vote stream from the age of its last heartbeat (None: it never beat);
+    None while it is live."""
+    if age_seconds is None:
+        return "The vote stream has not run yet: unpause **election_streaming** in Airflow, and it starts by itself."
+    if age_seconds <= max_age_seconds:
+        return None
+    since = f"{age_seconds:.0f} s" if age_seconds < 120 else f"{age_seconds / 60:.0f} min"
+    return (
+        f"The vote stream is down: its last heartbeat was {since} ago. Airflow's **election_streaming** brings it "
+        "back by itself (unless the DAG is paused); the totals resume where they stopped."
+    )
+
+
 def election_label(election_id: int, name: str | None, status: str | None) -> str:
     """An election as the selector lists it."""
     name = name or f"Election {election_id}"

@@ -80,6 +80,15 @@ class AirflowApi:
         runs = self.runs.get_dag_runs(dag_id, state=["queued", "running"], limit=100).dag_runs
         return [run.dag_run_id for run in runs]
 
+    def wait_for_running_run(self, dag_id: str, timeout: float) -> str:
+        """Until the DAG has a queued or running run (a `@continuous` DAG's scheduler makes one itself); its id."""
+        deadline = time.monotonic() + timeout
+        while not (running := self.running_runs(dag_id)):
+            if time.monotonic() > deadline:
+                raise AirflowError(f"{dag_id} has no run after {timeout:.0f}s: is it paused?")
+            time.sleep(2)
+        return running[0]
+
     def run_states_since(self, since: dt.datetime) -> dict[tuple[str, str], str]:
         """Every DAG run of the whole stack that started after `since`: (dag_id, run_id) -> state."""
         found = {}

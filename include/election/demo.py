@@ -1,13 +1,13 @@
 """A whole election through Airflow's REST API, as a user runs it from the UI: `make demo`.
 
 Every run is a new election, named with the time; older ones stay as they are. election_schema →
-election_seed (the new election) → election_streaming (started unless a stream already runs) →
+election_seed (the new election) → election_streaming (kept running by its `@continuous` schedule) →
 election_vote_simulation (paced, so the dashboard visibly moves) → election_certify, each triggered and waited for
 through the official API client; then the results as the stream counted them beside PostgreSQL's, and where to
 look. The stack and the stream stay up.
 
 `python -m election.demo --voters 20000 --candidates 3 --votes-per-second 150` (the Makefile passes
-DEMO_VOTERS, DEMO_CANDIDATES, DEMO_VOTES_PER_SECOND, DEMO_TURNOUT).
+DEMO_VOTERS, DEMO_CANDIDATES, DEMO_VOTES_PER_SECOND, DEMO_TURNOUT, DEMO_REPORTING_ORDER).
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ class Demo:
         self._mark(f"{dag_id}: success")
 
     def prepare(self) -> None:
-        """Every DAG parsed and unpaused (nothing is scheduled by itself: unpausing starts nothing)."""
+        """Every DAG parsed and unpaused. Only election_streaming then starts by itself (`@continuous`: its stream
+        waits for the schema if there is none yet); the others run when triggered."""
         self.api.wait_for_dags(DAG_IDS)
         for dag_id in DAG_IDS:
             self.api.unpause(dag_id)
@@ -104,9 +105,10 @@ class Demo:
         return election_id
 
     def ensure_stream(self) -> str:
-        """The running stream (one counts every election), started when none runs."""
-        running = self.api.running_runs("election_streaming")
-        run_id = running[0] if running else self._trigger("election_streaming")
+        """The running stream (one counts every election): election_streaming is `@continuous`, so once unpaused
+        the scheduler keeps one run going by itself."""
+        running = bool(self.api.running_runs("election_streaming"))
+        run_id = self.api.wait_for_running_run("election_streaming", timeout=300)
         self.runs.run_ids["election_streaming"] = run_id
         self.api.wait_for_task("election_streaming", run_id, "aggregate_votes", {"running"}, timeout=600)
         self._mark(f"election_streaming: aggregate_votes is running ({'already' if running else 'started'})")

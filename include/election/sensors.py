@@ -10,50 +10,12 @@ Both fail, when they time out, with a message that says what to do.
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
-from confluent_kafka import TopicPartition
 
-from election.kafka_io import consumer as kafka_consumer
-from election.kafka_io import watermarks
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    age: float  # seconds since the job published it
-    elections: tuple[int, ...]  # the elections whose registry the job has loaded
-
-
-def stream_heartbeat(kafka_config: dict[str, object], topic: str) -> Heartbeat | None:
-    """The streaming job's latest heartbeat (None: it never beat). Reads only the topic's last message, with no
-    consumer group of its own."""
-    consumer = kafka_consumer(
-        kafka_config, **{"group.id": f"heartbeat-probe-{uuid.uuid4().hex}", "enable.auto.commit": False}
-    )
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        newest: dict[str, Any] | None = None
-        for partition in partitions:
-            low, high = watermarks(consumer, topic, partition)
-            if high <= low:
-                continue
-            consumer.assign([TopicPartition(topic, partition, high - 1)])
-            message = consumer.poll(10)
-            if message is not None and message.error() is None:
-                beat = json.loads(message.value())
-                if newest is None or beat["timestamp"] > newest["timestamp"]:
-                    newest = beat
-        if newest is None:
-            return None
-        return Heartbeat(time.time() - newest["timestamp"], tuple(newest.get("elections") or ()))
-    finally:
-        consumer.close()
+from election.heartbeat import stream_heartbeat
 
 
 class _ExplainsTimeout:

@@ -79,14 +79,17 @@ class Stream:
 
 
 def start_stream(api) -> str:
-    running = api.running_runs("election_streaming")
-    run_id = running[0] if running else api.trigger("election_streaming")
+    """What a user does to run the stream: unpause election_streaming; its @continuous schedule starts a run."""
+    api.unpause("election_streaming")
+    run_id = api.wait_for_running_run("election_streaming", timeout=120)
     api.wait_for_task("election_streaming", run_id, "aggregate_votes", {"running"}, timeout=300)
     return run_id
 
 
 def stop_stream(api, run_id: str) -> str:
-    """What a user does to end the stream: mark the running task success. The run's final state."""
+    """What a user does to end the stream: pause the DAG (no new run), mark the running task success. The run's
+    final state."""
+    api.pause("election_streaming")
     api.mark_task("election_streaming", run_id, "aggregate_votes", "success")
     state = api.wait_for_run("election_streaming", run_id, timeout=120)
     support.wait_for(lambda: not support.stream_processes(), 60, "the stream's processes to end")
@@ -99,7 +102,7 @@ def api(settings: Settings, stack_is_up):
     client.wait_for_dags(
         ["election_schema", "election_seed", "election_streaming", "election_vote_simulation", "election_certify"]
     )
-    for dag_id in ("election_streaming", "election_vote_simulation", "election_certify"):
+    for dag_id in ("election_vote_simulation", "election_certify"):  # election_streaming: by the `stream` fixture
         client.unpause(dag_id)
     return client
 
@@ -115,7 +118,7 @@ def stream(api, schema) -> Iterator[Stream]:
 
 def stream_counts(settings: Settings, election_id: int) -> None:
     """Until the running stream says it counts the election (its heartbeat lists it)."""
-    from election.sensors import stream_heartbeat
+    from election.heartbeat import stream_heartbeat
 
     def counted() -> bool:
         beat = stream_heartbeat(settings.kafka_client_config(), settings.topics.stream_heartbeat)

@@ -57,6 +57,18 @@ def _page_with_postgres_down() -> None:
     )
 
 
+def _page_with_stream_heartbeat(age: float | None) -> None:
+    import dataclasses
+
+    from dashboard_fixtures import fixture_sources
+
+    from dashboard import render
+    from election.heartbeat import Heartbeat
+
+    beat = None if age is None else Heartbeat(age, (7,))
+    render.main(dataclasses.replace(fixture_sources(), stream=lambda _ttl: beat))
+
+
 def run(script, **kwargs) -> AppTest:
     app = AppTest.from_function(script, kwargs=kwargs, default_timeout=30).run()
     assert not app.exception, [e.value for e in app.exception]
@@ -174,3 +186,12 @@ def test_postgres_down_is_said_plainly_and_the_stream_still_shows() -> None:
     assert any(w.startswith("PostgreSQL is unreachable at localhost:1") for w in warnings)
     assert metrics(app)["Votes cast"] == "100"
     assert "c2" in [s.value for s in app.subheader]  # the leader, as the stream last labelled it
+
+
+def test_the_status_line_says_when_the_stream_is_down_or_never_ran() -> None:
+    assert "vote stream" not in texts(run(_page_with_stream_heartbeat, age=3.0)), "live: nothing to say"
+    down = texts(run(_page_with_stream_heartbeat, age=300.0))
+    assert "The vote stream is down: its last heartbeat was 5 min ago" in down
+    assert "brings it back by itself" in down
+    assert "Fixture election" in down, "the page still shows what it has"
+    assert "unpause **election_streaming**" in texts(run(_page_with_stream_heartbeat, age=None))

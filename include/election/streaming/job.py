@@ -36,7 +36,7 @@ from election.config import Database, Settings, Topics, get_settings
 from election.kafka_io import reliable_producer
 from election.streaming import publish, transforms
 from election.streaming.night import ElectionNight
-from election.streaming.registry import Registry
+from election.streaming.registry import Registry, counted_elections
 from election.streaming.runtime import Heartbeat, ProgressReporter, build_session, kafka_source, window_seconds
 from election.streaming.submit import APP_NAME
 
@@ -88,7 +88,22 @@ class VoteStream:
     def database(self) -> Database:
         return self.settings.stream_db
 
+    def wait_for_schema(self) -> None:
+        """Until the database answers with the schema (started before election_schema ever ran, e.g. by the
+        DAG's @continuous schedule on a new installation, the stream waits instead of failing)."""
+        told = False
+        while True:
+            try:
+                counted_elections(self.database, self.args.election_ids)
+                return
+            except (psycopg.OperationalError, psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as error:
+                if not told:
+                    log.warning("[stream] waiting for the schema: run election_schema (%s)", str(error).strip())
+                    told = True
+                time.sleep(5)
+
     def run(self) -> None:
+        self.wait_for_schema()
         while True:
             registry = Registry.load(self.spark, self.database, self.args.shuffle_partitions, self.args.election_ids)
             log.info(
