@@ -23,11 +23,12 @@ COPY requirements.txt pyproject.toml ./
 RUN python -m pip install --requirement requirements.txt
 
 COPY include/ include/
+COPY localstack/ localstack/
 RUN python -m pip install --no-deps --no-build-isolation --editable .
 
 # The Kafka connector and its dependencies from Maven Central, from the pinned poms (outside the state volume).
 COPY maven/ maven/
-RUN python -m election.stack jars && rm -rf /root/.m2
+RUN python -m localstack jars && rm -rf /root/.m2
 
 COPY dags/ dags/
 COPY plugins/ plugins/
@@ -39,4 +40,4 @@ RUN useradd --create-home --uid 50000 election \
     && chown -R election /opt/election/.local
 USER election
 
-ENTRYPOINT ["python", "-m", "election.stack", "container"]
+ENTRYPOINT ["python", "-m", "localstack", "container"]

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STACK := $(PY) -m election.stack
+STACK := $(PY) -m localstack
 
 # Local overrides (ports, passwords): copy .env.example to .env and edit. Every variable is exported.
 -include .env

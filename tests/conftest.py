@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from election.config import Settings, get_settings
-from election.stack.airflow import airflow_environment
+from localstack.airflow import airflow_environment
 
 # Airflow reads its configuration when it is first imported: give every test the same environment as the
 # stack's Airflow processes (metadata DB, connections as AIRFLOW_CONN_*), before any test imports airflow.

@@ -21,9 +21,9 @@ import support
 
 from election import elections
 from election.config import Settings
-from election.stack import airflow
-from election.stack.kafka import Kafka
-from election.stack.postgres import Postgres
+from localstack import airflow
+from localstack.kafka import Kafka
+from localstack.postgres import Postgres
 
 
 @pytest.fixture(scope="session", autouse=True)

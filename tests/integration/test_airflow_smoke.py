@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from election.config import Settings
-from election.stack import airflow
+from localstack import airflow
 
 
 def test_every_component_reports_healthy(settings: Settings) -> None:

@@ -115,7 +115,7 @@ def test_the_read_only_connection_recovers_after_it_is_cut(settings: Settings, e
     """The page keeps one connection; when PostgreSQL drops it (a restart), one refresh says so, the next
     reconnects."""
     from dashboard.data import ReadOnlyDatabase, SourceUnavailableError, read_reference
-    from election.stack.postgres import Postgres
+    from localstack.postgres import Postgres
 
     election_id = election_on_stack["election_id"]
     database = ReadOnlyDatabase(settings)

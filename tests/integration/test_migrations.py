@@ -14,7 +14,7 @@ from psycopg import sql
 from election import migrations
 from election.config import Database, Settings, get_settings
 from election.sql import read_sql
-from election.stack.postgres import Postgres
+from localstack.postgres import Postgres
 
 LEGACY = "migrations/0001_legacy_schema/{}.sql"
 READERS = migrations.Readers(dashboard=get_settings().dashboard_db_user, stream=get_settings().stream_db_user)

@@ -12,7 +12,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from election.config import Settings
-from election.stack.jars import pom_property
+from localstack.jars import pom_property
 
 SCRIPT = Path(__file__).parent / "spark_scripts" / "kafka_to_memory.py"
 

@@ -10,14 +10,14 @@ import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from election.config import Settings
-from election.stack import airflow
-from election.stack.kafka import Kafka
-from election.stack.postgres import Postgres
+from localstack import airflow
+from localstack.kafka import Kafka
+from localstack.postgres import Postgres
 
 
 def _stack(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "election.stack", *args],
+        [sys.executable, "-m", "localstack", *args],
         capture_output=True,
         text=True,
         timeout=900,

@@ -13,8 +13,8 @@ import support
 from conftest import drained, stream_counts
 
 from election.config import Settings
-from election.stack import airflow, watchdog
-from election.stack.postgres import Postgres
+from localstack import airflow, watchdog
+from localstack.postgres import Postgres
 
 pytestmark = pytest.mark.timeout(1200)
 

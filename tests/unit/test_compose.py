@@ -130,7 +130,7 @@ def test_kafka_authenticates_every_listener() -> None:
 
 
 def test_airflows_test_connection_feature_stays_off() -> None:
-    text = (ROOT / "docker-compose.yaml").read_text() + (ROOT / "include/election/stack/airflow.py").read_text()
+    text = (ROOT / "docker-compose.yaml").read_text() + (ROOT / "localstack/airflow.py").read_text()
     assert "TEST_CONNECTION" not in text
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from election.config import get_settings
 from election.kafka_topics import topic_specs
-from election.stack.kafka import server_properties
-from election.stack.process import StackError, ensure_port_free, wait_until
+from localstack.kafka import server_properties
+from localstack.process import StackError, ensure_port_free, wait_until
 
 
 def test_a_busy_port_names_the_port_and_the_variable_to_change() -> None:
@@ -80,7 +80,7 @@ def test_credentials_are_generated_once_shell_safe_and_never_over_a_set_variable
     import subprocess
 
     from election import config
-    from election.stack import credentials
+    from localstack import credentials
 
     path = tmp_path / "credentials.env"
     monkeypatch.setenv("ELECTION_CREDENTIALS_FILE", str(path))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from election.stack.watchdog import Probe, check
+from localstack.watchdog import Probe, check
 
 
 class Fake:

@@ -24,7 +24,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from election.config import Settings
-from election.stack.process import Service, StackError, wait_until
+from localstack.process import Service, StackError, wait_until
 
 LOG4J_CONFIG = Path(__file__).with_name("kafka-log4j2.properties")
 

@@ -20,7 +20,7 @@ import httpx
 from cryptography.fernet import Fernet
 
 from election.config import Settings
-from election.stack.process import Service, StackError
+from localstack.process import Service, StackError
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # The health endpoint reports these by name (the api-server answering is its own health).

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from election.config import Settings
-from election.stack.process import StackError
+from localstack.process import StackError
 
 KAFKA_ARCHIVE = "https://archive.apache.org/dist/kafka/{version}/kafka_2.13-{version}.tgz"
 

@@ -1,6 +1,6 @@
 """The local stack's watchdog: a liveness probe for every service, as an orchestrator would run one.
 
-`make up` starts it last (`python -m election.stack watch`, a service like the others: pid file, log in
+`make up` starts it last (`python -m localstack watch`, a service like the others: pid file, log in
 `.local/logs/watchdog.log`); `make down` stops it first. Every `INTERVAL` seconds it probes, in start order,
 PostgreSQL, Kafka, then each Airflow component and the dashboard:
 
@@ -22,12 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from election.config import Settings
-from election.stack import airflow, dashboard
-from election.stack.kafka import Kafka
-from election.stack.postgres import Postgres
-from election.stack.process import Service
+from localstack import airflow, dashboard
+from localstack.kafka import Kafka
+from localstack.postgres import Postgres
+from localstack.process import Service
 
-log = logging.getLogger("election.stack.watchdog")
+log = logging.getLogger("localstack.watchdog")
 
 INTERVAL = 10.0
 FAILURES_BEFORE_RESTART = 3
@@ -110,7 +110,7 @@ def service(settings: Settings) -> Service:
     """The watchdog as a service of the stack (healthy while its process runs)."""
     return Service(
         name="watchdog",
-        command=[sys.executable, "-m", "election.stack", "watch"],
+        command=[sys.executable, "-m", "localstack", "watch"],
         run_dir=settings.state_dir / "run",
         log_dir=settings.state_dir / "logs",
         health=lambda: True,

@@ -1,4 +1,4 @@
-"""`python -m election.stack up|down|status|logs|clean|watch|airflow|container ...` — what the Makefile targets (and the
+"""`python -m localstack up|down|status|logs|clean|watch|airflow|container ...` — what the Makefile targets (and the
 Docker Compose services) run."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import psutil
 from election import kafka_access
 from election.config import Settings, get_settings
 from election.kafka_topics import ensure_topics
-from election.stack import airflow, credentials, dashboard, jars, watchdog
-from election.stack.kafka import Kafka
-from election.stack.postgres import Postgres
-from election.stack.process import Service, StackError, tail
+from localstack import airflow, credentials, dashboard, jars, watchdog
+from localstack.kafka import Kafka
+from localstack.postgres import Postgres
+from localstack.process import Service, StackError, tail
 
 
 def _say(message: str) -> None:
@@ -161,7 +161,7 @@ def clean(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m election.stack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start whatever is not running and wait until healthy")
     sub.add_parser("down", help="stop the processes the stack started, keeping data")
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "topics":
             print("\n".join(ensure_topics(settings)) or "all topics exist")
         elif args.command == "container":
-            from election.stack import container
+            from localstack import container
 
             if args.role == "init":
                 container.init(settings)

@@ -1,4 +1,4 @@
-"""What the Docker Compose services run: `python -m election.stack container <role>`.
+"""What the Docker Compose services run: `python -m localstack container <role>`.
 
 The same settings module and the same Airflow environment as the local stack; only where the services live
 differs (service names instead of localhost, set in docker-compose.yaml's environment).
@@ -21,11 +21,11 @@ from tenacity import retry, stop_after_delay, wait_fixed
 from election import kafka_access
 from election.config import Settings
 from election.kafka_topics import ensure_topics
-from election.stack import airflow, dashboard
-from election.stack.postgres import ensure_access
+from localstack import airflow, dashboard
+from localstack.postgres import ensure_access
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-log = logging.getLogger("election.stack.container")
+log = logging.getLogger("localstack.container")
 
 
 @retry(stop=stop_after_delay(120), wait=wait_fixed(2), reraise=True)

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from election.config import Settings
-from election.stack.process import StackError, ensure_port_free, tail, wait_until
+from localstack.process import StackError, ensure_port_free, tail, wait_until
 
 
 def _bin_path() -> Path:

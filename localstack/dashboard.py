@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from election.config import Settings
-from election.stack.process import Service
+from localstack.process import Service
 
 
 def app_path(settings: Settings) -> Path:
