@@ -9,7 +9,7 @@ commits**, then published to Kafka. The run's result (and its `load` and `publis
 
 | Task | What it does |
 | --- | --- |
-| `generate` | generates the frames and stages them as Parquet (`ELECTION_SEED_STAGING_DIR`) |
+| `generate` | generates the frames and stages them as Parquet where every worker reads them (`ELECTION_SEED_STAGING_URL`, an `ObjectStoragePath`: a local folder by default, object storage in production); XCom carries only its URL |
 | `validate_generated` | the expectation suites on the frames: ids unique, age ≥ 18 on election day, gender, state, e-mail, pictures, parties. **A failure loads nothing.** |
 | `load` | one transaction: a new open election, `COPY` of its parties, candidates and voters, each state's expected turnout; then the same suites on the loaded rows plus row counts and referential integrity; **commits only if they pass** — an election that fails them is never visible |
 | `publish` | the election's candidates → `candidates_topic`, voters → `voters_topic`, read from the tables just validated, keyed `<election_id>:<id>`, every delivery acknowledged |
@@ -73,7 +73,7 @@ def election_seed() -> None:
     @task
     def generate() -> dict:
         from election.seeding.pipeline import generate_step
-        from election.seeding.staging import SeedRequest
+        from election.seeding.staging import SeedRequest, staging_root
 
         params = get_current_context()["params"]
         try:
@@ -87,7 +87,8 @@ def election_seed() -> None:
             )
         except ValueError as error:  # parameters no retry can fix
             raise AirflowFailException(str(error)) from None
-        return generate_step(request, settings.seed_staging_dir).as_xcom()
+        staging = staging_root(settings.seed_staging_url, settings.seed_staging_conn_id)
+        return generate_step(request, staging).as_xcom()
 
     @task(retries=0)  # a data-quality failure is deterministic: retrying cannot fix it
     def validate_generated(staged: dict) -> list[str]:

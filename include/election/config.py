@@ -211,6 +211,10 @@ class Settings:
 
     election_date: dt.date
     seed_staging_dir: Path
+    # Where the seed's tasks hand their frames to each other: a URL every Airflow worker reaches (ObjectStoragePath:
+    # file://… in development, s3://… or gs://… with ELECTION_SEED_STAGING_CONN_ID's credentials in production).
+    seed_staging_url: str
+    seed_staging_conn_id: str | None
 
     checkpoint_dir: Path
     stream_trigger_interval: str
@@ -399,7 +403,9 @@ def get_settings() -> Settings:
         kafka_jars_dir=_env_path("ELECTION_KAFKA_JARS_DIR", jars_dir / "kafka-broker", home),
         dashboard_port=_env_int("ELECTION_DASHBOARD_PORT", 8501),
         election_date=_env_date("ELECTION_DATE", dt.date(2026, 11, 3)),
-        seed_staging_dir=_env_path("ELECTION_SEED_STAGING_DIR", state_dir / "seed", home),
+        seed_staging_dir=(seed_dir := _env_path("ELECTION_SEED_STAGING_DIR", state_dir / "seed", home)),
+        seed_staging_url=_env("ELECTION_SEED_STAGING_URL", "") or f"file://{seed_dir.resolve()}",
+        seed_staging_conn_id=_env("ELECTION_SEED_STAGING_CONN_ID", "") or None,
         checkpoint_dir=_env_path("ELECTION_CHECKPOINT_DIR", state_dir / "checkpoints" / "vote_stream", home),
         stream_trigger_interval=_env("ELECTION_STREAM_TRIGGER_INTERVAL", "1 second"),
         dead_letter_trigger_interval=_env("ELECTION_DEAD_LETTER_TRIGGER_INTERVAL", "1 second"),

@@ -8,7 +8,6 @@ import json
 
 import psycopg
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import support
 
@@ -137,8 +136,8 @@ def test_a_defect_found_after_the_load_leaves_no_election_behind(settings: Setti
     generated frame's checks and the load), and nothing of the election was ever visible."""
     request = SeedRequest(2_000, 3, 22, settings.election_date)
     staged = generate_step(request, tmp_path)
-    voters = pq.read_table(staged.path("voters"))
-    pq.write_table(voters.slice(0, voters.num_rows - 1), staged.path("voters"))  # 1,999 of 2,000 voters
+    voters = staged.table("voters")
+    staged.write("voters", voters.slice(0, voters.num_rows - 1))  # 1,999 of 2,000 voters
     before = _elections(settings)
 
     seen_by_others: list[int] = []
@@ -165,11 +164,11 @@ def test_a_defect_planted_in_the_loaded_rows_fails_the_suites_with_a_summary(set
     """An e-mail the database accepts but the voters suite refuses, planted past the generated frame's checks."""
     request = SeedRequest(1_500, 3, 23, settings.election_date)
     staged = generate_step(request, tmp_path)
-    voters = pq.read_table(staged.path("voters"))
+    voters = staged.table("voters")
     emails = voters["email"].to_pylist()
     emails[0] = "not-an-email"
     index = voters.schema.get_field_index("email")
-    pq.write_table(voters.set_column(index, "email", pa.array(emails)), staged.path("voters"))
+    staged.write("voters", voters.set_column(index, "email", pa.array(emails)))
     before = _elections(settings)
     with LendableConnection.connect(settings.election_db.conninfo()) as conn, pytest.raises(DataQualityError) as error:
         load_step(conn, staged, name="planted defect", seed_run="election_seed/planted-defect")
@@ -182,12 +181,12 @@ def test_a_defect_planted_in_the_loaded_rows_fails_the_suites_with_a_summary(set
 def test_a_defect_in_the_generated_frame_loads_nothing(settings: Settings, run_dag, capfd) -> None:
     request = SeedRequest(2_000, 3, 21, settings.election_date)
     staged = generate_step(request, settings.seed_staging_dir)
-    voters = pq.read_table(staged.path("voters"))
+    voters = staged.table("voters")
     minor = settings.election_date.replace(year=settings.election_date.year - 16)
     index = voters.schema.get_field_index("date_of_birth")
     patched = voters["date_of_birth"].to_pylist()
     patched[10] = minor
-    pq.write_table(voters.set_column(index, "date_of_birth", pa.array(patched, pa.date32())), staged.path("voters"))
+    staged.write("voters", voters.set_column(index, "date_of_birth", pa.array(patched, pa.date32())))
     before = _elections(settings)
     try:
         run = run_dag("election_seed", num_voters=2_000, num_candidates=3, random_seed=21)
@@ -205,11 +204,11 @@ def test_a_defect_in_the_generated_frame_loads_nothing(settings: Settings, run_d
 def test_a_load_that_fails_midway_leaves_nothing_behind(settings: Settings, tmp_path) -> None:
     """A row the database rejects in the last COPY batch rolls back everything loaded before it, election included."""
     staged = generate_step(SeedRequest(250_000, 3, 5, settings.election_date), tmp_path)
-    voters = pq.read_table(staged.path("voters"))
+    voters = staged.table("voters")
     states = voters["address_state"].to_pylist()
     states[-1] = "ZZ"  # no such region: the foreign key refuses it, after 249,999 good rows
     index = voters.schema.get_field_index("address_state")
-    pq.write_table(voters.set_column(index, "address_state", pa.array(states)), staged.path("voters"))
+    staged.write("voters", voters.set_column(index, "address_state", pa.array(states)))
     before = _elections(settings)
     with (
         LendableConnection.connect(settings.election_db.conninfo()) as conn,

@@ -102,10 +102,10 @@ def load_seed(
             turnout_max=request.turnout_max,
         )
         conn.execute(read_sql("seed/loading.sql"), {"election_id": election_id})
-        rows = {
-            table: _copy_table(conn, table, pq.ParquetFile(staged.path(table)), election_id, progress)
-            for table in TABLES
-        }
+        rows = {}
+        for table in TABLES:
+            with staged.parquet(table) as source:
+                rows[table] = _copy_table(conn, table, source, election_id, progress)
         conn.execute(read_sql("seed/election_states.sql"), {"election_id": election_id})
         if check is not None:
             check(conn, election_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import psycopg
+from airflow.sdk import ObjectStoragePath
 from confluent_kafka import Producer
 
 from election import elections
@@ -26,9 +27,11 @@ from election.sql import read_sql
 log = logging.getLogger(__name__)
 
 
-def generate_step(request: SeedRequest, staging_dir: Path) -> StagedSeed:
+def generate_step(request: SeedRequest, staging: ObjectStoragePath | Path) -> StagedSeed:
+    """The frames of `request`, generated and staged (or found staged) under `staging`: a URL's
+    ObjectStoragePath, or a local folder."""
     start = time.perf_counter()
-    staged, generated = stage(request, staging_dir)
+    staged, generated = stage(request, staging)
     elapsed = time.perf_counter() - start
     if generated:
         log.info(
