@@ -15,6 +15,8 @@ pytestmark = pytest.mark.timeout(900)
 
 
 def test_the_stream_counts_an_election_and_logs_its_progress(settings: Settings, api, stream, tmp_path) -> None:
+    # the run the schedule keeps going now (an earlier test restarted the whole stack under the session's first one)
+    stream.run_id = api.wait_for_running_run("election_streaming", timeout=300)
     election_id = support.new_published_election(settings, 500, 3, 71, staging=tmp_path)
     stream_counts(settings, election_id)
     support.cast(settings, election_id, turnout=0.2, random_seed=4)
