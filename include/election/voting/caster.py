@@ -466,7 +466,7 @@ class VoteCaster:
         if request.votes_per_second:
             batch_size = max(1, min(batch_size, int(request.votes_per_second / 5)))  # about five batches a second
         self._progress = Progress(log, "votes cast", electorate.voting or None, unit="votes")
-        self._started = started
+        self._started = self._paced_from = started
         to_record: queue.Queue = queue.Queue(maxsize=self.recorders)
         to_publish: queue.Queue = queue.Queue()
         threads = [
@@ -506,7 +506,7 @@ class VoteCaster:
         if self.on_batch is not None:
             self.on_batch(report)
         if pace and decided:
-            ahead = decided / pace - (time.perf_counter() - self._started)
+            ahead = decided / pace - (time.perf_counter() - self._paced_from)
             if ahead > 0:
                 time.sleep(ahead)
 
@@ -577,6 +577,7 @@ class VoteCaster:
             "" if complete else " (not every voter was read: no polls close in this run)",
         )
         decided = sequence = 0
+        self._paced_from = time.perf_counter()  # the pace applies to the casting, not to reading every voter first
         for number, (wave, voters) in enumerate(zip(waves, by_wave, strict=True)):
             if self._failure is not None:
                 return
