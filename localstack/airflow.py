@@ -80,6 +80,9 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         # A task whose process died with no word (the stack or a worker killed under it; its heartbeat, every few
         # seconds, stops) is failed, and retried, within a minute instead of five: the stream comes back sooner.
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
+        # ... and one a scheduler left behind when the stack restarted (`make down && make up`) is reset and run again
+        # within about a minute of the new scheduler's start, instead of five.
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "60",
         # Tasks call spark-submit and the venv's tools: the venv's bin comes first on PATH.
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYSPARK_PYTHON": sys.executable,

@@ -10,13 +10,21 @@ import support
 from conftest import drained, start_stream, stream_counts
 
 from election.config import Settings
+from election.heartbeat import stream_heartbeat
 
 pytestmark = pytest.mark.timeout(900)
 
 
 def test_the_stream_counts_an_election_and_logs_its_progress(settings: Settings, api, stream, tmp_path) -> None:
-    # the run the schedule keeps going now (an earlier test restarted the whole stack under the session's first one)
+    # The run the schedule keeps going now, and live: an earlier test restarted the whole stack under the session's
+    # stream, which Airflow then resets (orphaned) and runs again.
     stream.run_id = api.wait_for_running_run("election_streaming", timeout=300)
+    support.wait_for(
+        lambda: (beat := stream_heartbeat(settings.kafka_client_config(), settings.topics.stream_heartbeat))
+        and beat.age < 30,
+        420,
+        "the stream's heartbeat to be fresh",
+    )
     election_id = support.new_published_election(settings, 500, 3, 71, staging=tmp_path)
     stream_counts(settings, election_id)
     support.cast(settings, election_id, turnout=0.2, random_seed=4)
