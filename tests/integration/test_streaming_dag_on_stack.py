@@ -20,8 +20,10 @@ def test_the_stream_counts_an_election_and_logs_its_progress(settings: Settings,
     # stream, which Airflow then resets (orphaned) and runs again.
     stream.run_id = api.wait_for_running_run("election_streaming", timeout=300)
     support.wait_for(
-        lambda: (beat := stream_heartbeat(settings.kafka_client_config(), settings.topics.stream_heartbeat))
-        and beat.age < 30,
+        lambda: (
+            (beat := stream_heartbeat(settings.kafka_client_config(), settings.topics.stream_heartbeat))
+            and beat.age < 30
+        ),
         420,
         "the stream's heartbeat to be fresh",
     )
