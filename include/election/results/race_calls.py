@@ -116,15 +116,12 @@ def majority(electoral_votes: Mapping[str, int]) -> int:
 @dataclass
 class _Election:
     registered: dict[str, int]  # per state
-    recorded: dict[str, int] | None = None  # per state, once the election is closed
     closed_states: dict[str, int] = field(default_factory=dict)  # votes recorded in states whose polls closed
     totals: dict[str, dict[str, int]] = field(default_factory=dict)  # state -> candidate -> votes
     calls: dict[str, RaceCall] = field(default_factory=dict)  # state (or NATIONAL) -> its call
 
     def remaining(self, state: str) -> int:
         counted = sum(self.totals.get(state, {}).values())
-        if self.recorded is not None:
-            return max(self.recorded.get(state, 0) - counted, 0)
         if state in self.closed_states:
             return max(self.closed_states[state] - counted, 0)
         return max(self.registered.get(state, 0) - counted, 0)
@@ -188,16 +185,14 @@ class RaceDesk:
             return self._call({election_id for election_id, _ in touched}, touched, now)
 
     def closed(self, recorded: Mapping[int, Mapping[str, int]], now: dt.datetime) -> list[RaceCall]:
-        """Closed elections with the votes PostgreSQL recorded per state -> the calls their close makes."""
-        with self._lock:
-            touched = set()
-            for election_id, per_state in recorded.items():
-                election = self._elections.get(election_id)
-                if election is None:
-                    continue
-                election.recorded = {state: int(n) for state, n in per_state.items()}
-                touched |= {(election_id, state) for state in election.registered}
-            return self._call({election_id for election_id, _ in touched}, touched, now)
+        """Closed elections with the votes PostgreSQL recorded per state (a state missing: none) -> the calls their
+        close makes. An election's close is every one of its states' polls closing."""
+        every_state = {
+            election_id: {state: per_state.get(state, 0) for state in self._elections[election_id].registered}
+            for election_id, per_state in recorded.items()
+            if election_id in self._elections  # registered states are fixed at start: read without the lock
+        }
+        return self.polls_closed(every_state, now)
 
     def polls_closed(self, recorded: Mapping[int, Mapping[str, int]], now: dt.datetime) -> list[RaceCall]:
         """States whose polls closed in an open election, with the votes PostgreSQL recorded in each (final: it
