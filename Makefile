@@ -9,8 +9,14 @@ STACK := $(PY) -m localstack
 -include .env
 export
 
+# Which local stack: `single` (the default: one broker, Spark local[*], the LocalExecutor) or `cluster` (three Kafka
+# brokers, a Spark standalone master and two workers, Redis and two Celery workers; data in .local/cluster/). Give the
+# same PROFILE to up, down, status, logs, clean and test.
+PROFILE ?= $(or $(ELECTION_STACK_PROFILE),single)
+ELECTION_STACK_PROFILE := $(PROFILE)
+
 .DEFAULT_GOAL := help
-.PHONY: help prereqs venv jars setup browser up down status logs clean test test-unit lint format bench demo airflow
+.PHONY: help prereqs venv jars setup browser up down status logs clean test test-unit lint format bench bench-profiles demo airflow
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,9 +36,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 jars: venv ## resolve the Kafka broker and Spark connector jars from Maven Central
 	$(STACK) jars
 
-setup: venv jars ## everything `make up` needs, nothing started
+setup: venv jars ## everything `make up` needs, nothing started (PROFILE=cluster: also Debian's redis-server)
+ifeq ($(PROFILE),cluster)
+	@scripts/install-redis.sh
+endif
 
-up: setup ## start PostgreSQL, Kafka, Airflow (and the dashboard) and wait until healthy
+up: setup ## start PostgreSQL, Kafka, Airflow, the dashboard (PROFILE=cluster: the cluster) and wait until healthy
 	$(STACK) up
 
 down: ## stop what `make up` started, keeping data
@@ -56,9 +65,18 @@ test-unit: venv ## tests that need no service
 browser: ## Debian's headless chromium for the browser tests (apt, when missing)
 	@scripts/install-browser.sh
 
-test: setup browser ## start the services the tests need, then run every test
+# The single-node suite on its stack, which is then stopped, and the cluster profile's tests on the cluster, which is
+# stopped at the end. `make test PROFILE=cluster`: the cluster's tests only.
+test: setup browser ## start the services the tests need, then run every test (both profiles, one after the other)
+ifeq ($(PROFILE),cluster)
 	$(STACK) up
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m cluster $(PYTEST_ARGS); status=$$?; $(STACK) down; exit $$status
+else
+	$(STACK) up
+	$(PY) -m pytest -m "not cluster" $(PYTEST_ARGS)
+	$(STACK) down
+	$(MAKE) test PROFILE=cluster
+endif
 
 lint: venv ## ruff
 	$(VENV)/bin/ruff check .
@@ -70,6 +88,10 @@ format: venv
 
 bench: up ## run every benchmark against the stack (the election stream paused meanwhile) and print its figures
 	cd benchmarks && $(abspath $(PY)) -m helpers.run_all
+
+bench-profiles: setup ## vote casting and the stream drain on the single node, then on the cluster profile, side by side
+	@scripts/install-redis.sh
+	cd benchmarks && $(abspath $(PY)) -m helpers.profiles $(BENCH_ARGS)
 
 # Demo size and pace: about four minutes on a 2-core machine, the dashboard moving throughout.
 DEMO_VOTERS ?= 20000

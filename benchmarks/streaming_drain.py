@@ -19,6 +19,7 @@ import threading
 import time
 
 from confluent_kafka import Consumer, TopicPartition
+from helpers import results
 from helpers.stream import MemorySampler, ballots, start_job
 from helpers.workspace import table, workspace
 
@@ -127,8 +128,13 @@ def main() -> None:
         ("job rate / ceiling", f"{rate / ceiling:.1%}"),
         ("driver peak RSS (JVM + Python)", f"{peak:,.0f} MiB"),
     ]
-    print(f"\nstreaming drain benchmark: {len(votes):,} votes, shuffle partitions {settings.stream_shuffle_partitions}")
+    print(
+        f"\nstreaming drain benchmark: {len(votes):,} votes, shuffle partitions {settings.stream_shuffle_partitions},"
+        f" Spark {settings.spark_master}"
+    )
     print(table(rows, ("measure", "value")))
+    results.record(settings, "stream_drain", rate, "votes/s", ceiling=ceiling)
+    results.record(settings, "stream_jvm_start", jvm_start, "s")
     if args.verbose:
         print("".join(line for line in lines if line.startswith("[")))
 

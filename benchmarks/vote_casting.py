@@ -19,6 +19,7 @@ import logging
 import time
 
 from confluent_kafka import Producer
+from helpers import results
 from helpers.workspace import Workspace, table, workspace
 
 from election.config import get_settings
@@ -130,8 +131,9 @@ def main() -> None:
         ("votes in PostgreSQL / outbox left", f"{in_postgres[0]:,} / {outbox[0]}"),
         *((f"busy time of stage '{stage}'", f"{seconds:.1f} s") for stage, seconds in report.stage_seconds.items()),
     ]
-    print(f"\nvote casting benchmark: {args.voters:,} voters, turnout 100%")
+    print(f"\nvote casting benchmark: {args.voters:,} voters, turnout 100%, profile {settings.stack_profile}")
     print(table(rows, ("measure", "value")))
+    results.record(settings, "vote_casting", rate, "votes/s", baseline=base_rate, ceiling=copy_rate)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,7 @@ import psutil
 from election import kafka_access
 from election.config import Settings, get_settings
 from election.kafka_topics import ensure_topics
-from localstack import airflow, credentials, dashboard, jars, watchdog
-from localstack.kafka import Kafka
+from localstack import airflow, credentials, dashboard, jars, kafka, spark, topology, watchdog
 from localstack.postgres import Postgres
 from localstack.process import Service, StackError, tail
 
@@ -39,29 +38,27 @@ def up(settings: Settings) -> None:
             if service.stop():
                 _say(f"{service.name}: stopped, to start again with the new credentials")
     resolve_jars(settings)
-    postgres, kafka = Postgres(settings), Kafka(settings)
-    # Kafka's JVM warms up while PostgreSQL starts and Airflow migrates.
-    _started("kafka", kafka.start())
+    postgres = Postgres(settings)
+    _say(f"profile: {settings.stack_profile} (state in {settings.state_dir})")
+    # Kafka's JVMs warm up while PostgreSQL starts and Airflow migrates.
+    for broker in kafka.nodes(settings):
+        _started(broker.service.name, broker.start())
     _started("postgres", postgres.start())
     postgres.ensure_access(settings)
     airflow.write_admin_password(settings)
     if airflow.migrate(settings):
         _say("airflow: metadata database migrated")
-    kafka.service.wait_healthy()
+    kafka.wait_healthy(settings)
     created = ensure_topics(settings)
     _say(f"kafka: healthy; topics created: {', '.join(created) if created else 'none (all exist)'}")
     _say(f"kafka: principals and ACLs applied: {', '.join(kafka_access.apply(settings))}")
-    services = airflow.services(settings)
+    # Everything after Kafka starts at once and is then waited for: the JVMs and Pythons warm up side by side.
+    services = [s for s in topology.services(settings) if not s.name.startswith("kafka")]
     for service in services:
         _started(service.name, service.ensure_started())
     for service in services:
         service.wait_healthy()
         _say(f"{service.name}: healthy")
-    dash = dashboard.service(settings)
-    if dash is not None:
-        _started(dash.name, dash.ensure_started())
-        dash.wait_healthy()
-        _say("dashboard: healthy")
     _started("watchdog", watchdog.service(settings).ensure_started())
     _say(f"up in {time.monotonic() - t0:.0f}s")
     _print_access(settings)
@@ -85,14 +82,18 @@ def _print_access(settings: Settings) -> None:
         f"  PostgreSQL   {settings.election_db.host}:{settings.election_db.port}  "
         f"databases {settings.election_db.name}, {settings.airflow_db.name}"
     )
-    print(f"  Kafka        {settings.kafka_bootstrap}")
+    print(f"  Kafka        {settings.kafka_bootstrap}  (replication factor {settings.kafka_replication_factor})")
+    if spark.services(settings):
+        print(f"  Spark        {settings.spark_master}  master UI http://localhost:{settings.spark_master_ui_port}")
+    print(
+        f"  Executor     {settings.airflow_executor}"
+        + (f" ({settings.celery_workers} workers)" if settings.celery_workers else "")
+    )
     print()
 
 
 def _all_services(settings: Settings) -> list[Service]:
-    services = [Kafka(settings).service, *airflow.services(settings)]
-    dash = dashboard.service(settings)
-    return services + ([dash] if dash else []) + [watchdog.service(settings)]  # the watchdog stops first
+    return [*topology.services(settings), watchdog.service(settings)]  # the watchdog stops first
 
 
 def down(settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""Airflow 3 for the local stack: api-server, scheduler, dag-processor and triggerer, LocalExecutor.
+"""Airflow 3 for the local stack: api-server, scheduler, dag-processor and triggerer; the LocalExecutor (single
+profile) or the CeleryExecutor with ELECTION_CELERY_WORKERS workers and Redis as its broker (cluster profile).
 
 Everything Airflow needs is given as environment variables built here from the config module, so the same
 environment serves the four components, `airflow` CLI calls (`make airflow ARGS=...`) and the tests'
@@ -62,7 +63,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": settings.airflow_executor,
         "AIRFLOW__CORE__PARALLELISM": "8",
         "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_admin_user}:admin",
@@ -90,9 +91,32 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         # the Spark driver's UI and ports, on localhost only (a cluster sets its own address)
         "SPARK_LOCAL_IP": "127.0.0.1",
         **settings.airflow_connections(),
+        **_celery_environment(settings),
     }
     # Anything set explicitly in the environment (AIRFLOW__...) wins over the stack's defaults.
     return {key: os.environ.get(key, value) if key.startswith("AIRFLOW__") else value for key, value in env.items()}
+
+
+def _celery_environment(settings: Settings) -> dict[str, str]:
+    if settings.celery_workers < 1:
+        return {}
+    return {
+        "AIRFLOW__CELERY__BROKER_URL": settings.celery_broker_url,
+        # Task states go to the metadata database, which every component already reaches.
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + settings.airflow_db.sqlalchemy_url(),
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(settings.celery_worker_concurrency),
+    }
+
+
+def celery_log_server_port(worker: int) -> int:
+    """Each worker serves its running tasks' logs on a port of its own (they share one host here), after the
+    triggerer's 8794."""
+    return 8795 + worker - 1
+
+
+def _answers(port: int) -> bool:
+    httpx.get(f"http://127.0.0.1:{port}/", timeout=3)  # any HTTP answer: the worker's log server is up
+    return True
 
 
 def admin_password(settings: Settings) -> str | None:
@@ -165,7 +189,7 @@ def services(settings: Settings) -> list[Service]:
         "dag-processor": [airflow, "dag-processor"],
         "triggerer": [airflow, "triggerer"],
     }
-    return [
+    found = [
         Service(
             name=f"airflow-{component}",
             command=commands[component],
@@ -181,3 +205,21 @@ def services(settings: Settings) -> list[Service]:
         )
         for component in COMPONENTS
     ]
+    for worker in range(1, settings.celery_workers + 1):
+        port = celery_log_server_port(worker)
+        found.append(
+            Service(
+                name=f"airflow-worker-{worker}",
+                command=[airflow, "celery", "worker", "--celery-hostname", f"worker-{worker}@%h"],
+                run_dir=settings.state_dir / "run",
+                log_dir=settings.state_dir / "logs",
+                health=lambda port=port: _answers(port),
+                port=port,
+                port_variable="AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
+                env={**env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port)},
+                cwd=settings.home,
+                start_timeout=240,
+                stop_timeout=45,
+            )
+        )
+    return found

@@ -4,7 +4,8 @@ The same settings module and the same Airflow environment as the local stack; on
 differs (service names instead of localhost, set in docker-compose.yaml's environment).
 
 - `init`: the two databases and their roles, Airflow's metadata migration, the admin password, the topics;
-- `airflow <component>`: replaces itself with `airflow <component>` (api-server, scheduler, ...);
+- `airflow <component>`: replaces itself with `airflow <component>` (api-server, scheduler, ..., and `celery-worker`:
+  `airflow celery worker`);
 - `dashboard`: replaces itself with the Streamlit server, listening on every interface.
 """
 
@@ -24,7 +25,8 @@ from election.kafka_topics import ensure_topics
 from localstack import airflow, dashboard
 from localstack.postgres import ensure_access
 
-AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# `celery-worker`: `airflow celery worker` (the CeleryExecutor's workers)
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "celery-worker")
 log = logging.getLogger("localstack.container")
 
 
@@ -65,7 +67,7 @@ def exec_airflow(settings: Settings, component: str) -> None:
     if component not in AIRFLOW_COMPONENTS:
         raise SystemExit(f"unknown Airflow component {component!r}; one of {', '.join(AIRFLOW_COMPONENTS)}")
     executable = str(Path(sys.executable).parent / "airflow")
-    arguments = [executable, component]
+    arguments = [executable, *component.split("-")] if component == "celery-worker" else [executable, component]
     if component == "api-server":
         arguments += ["--port", str(settings.airflow_port), "--workers", "1"]
     # exec, not a child: the container's main process is Airflow itself, and gets its signals

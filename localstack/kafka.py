@@ -1,7 +1,9 @@
-"""The Apache Kafka broker of the local stack: one node in KRaft mode (broker and controller), no ZooKeeper.
+"""The Apache Kafka brokers of the local stack in KRaft mode (each node a broker and a controller), no ZooKeeper:
+one node in the single profile, three (ELECTION_KAFKA_NODES) forming one controller quorum in the cluster profile.
 
-Its jars come from Maven Central (`maven/kafka-broker/pom.xml`). State lives in `.local/kafka/`; the cluster id is
-generated once and kept there, so `make down && make up` keeps topics.
+Their jars come from Maven Central (`maven/kafka-broker/pom.xml`). State lives in `.local/kafka/` (one node) or
+`<state>/kafka/node-<n>/`; the cluster id is generated once and kept in `<state>/kafka/cluster-id`, so
+`make down && make up` keeps topics.
 
 Every client authenticates (SASL/SCRAM-SHA-512 on localhost:9092; the controller listener, localhost:9093, takes
 the admin over SASL/PLAIN) and is authorized by ACLs (StandardAuthorizer; the admin is the only super user). The
@@ -69,14 +71,17 @@ def security_properties(settings: Settings) -> dict[str, str]:
 PLAINTEXT_LISTENERS = {"listener.security.protocol.map": "CONTROLLER:PLAINTEXT,CLIENT:PLAINTEXT"}
 
 
-def server_properties(settings: Settings, log_dir: Path, *, secured: bool = True) -> str:
-    """Broker settings for a single node: every replication factor and ISR is 1. `secured=False`: the plaintext
-    localhost listener of a bootstrap (no authentication, no ACLs), for a moment."""
-    port, controller = settings.kafka_port, settings.kafka_controller_port
+def server_properties(settings: Settings, log_dir: Path, *, node: int = 1, secured: bool = True) -> str:
+    """Settings of broker `node` (1-based). The internal topics are replicated like the application's
+    (ELECTION_KAFKA_REPLICATION_FACTOR, ELECTION_KAFKA_MIN_INSYNC_REPLICAS: 1 and 1 on one node, 3 and 2 on three).
+    `secured=False`: the plaintext localhost listener of a bootstrap (no authentication, no ACLs), for a moment."""
+    ports = settings.kafka_node_ports()
+    port, controller = ports[node - 1]
+    replicas, min_isr = str(settings.kafka_replication_factor), str(settings.kafka_min_insync_replicas)
     props = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@localhost:{controller}",
+        "node.id": str(node),
+        "controller.quorum.voters": ",".join(f"{n}@localhost:{c}" for n, (_, c) in enumerate(ports, start=1)),
         "listeners": f"CLIENT://localhost:{port},CONTROLLER://localhost:{controller}",
         "advertised.listeners": f"CLIENT://localhost:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -84,14 +89,16 @@ def server_properties(settings: Settings, log_dir: Path, *, secured: bool = True
         **(security_properties(settings) if secured else PLAINTEXT_LISTENERS),
         "log.dirs": str(log_dir),
         "num.partitions": "1",
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": replicas,
+        "min.insync.replicas": min_isr,
+        # A replica that fell out of sync never becomes leader: an acknowledged write is never lost to an election.
+        "unclean.leader.election.enable": "false",
+        "offsets.topic.replication.factor": replicas,
         "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "transaction.state.log.replication.factor": replicas,
+        "transaction.state.log.min.isr": min_isr,
+        "share.coordinator.state.topic.replication.factor": replicas,
+        "share.coordinator.state.topic.min.isr": min_isr,
         # Consumers in tests and DAGs join groups often; no point waiting for more members on one node.
         "group.initial.rebalance.delay.ms": "0",
         # Topics are created explicitly by `make up`: a typo in a topic name fails loudly.
@@ -102,21 +109,45 @@ def server_properties(settings: Settings, log_dir: Path, *, secured: bool = True
     return "".join(f"{key}={value}\n" for key, value in props.items())
 
 
+def nodes(settings: Settings) -> list[Kafka]:
+    """Every broker of the local stack, in node order."""
+    return [Kafka(settings, node) for node in range(1, settings.kafka_nodes + 1)]
+
+
+def wait_healthy(settings: Settings) -> None:
+    """Every broker answers, and the cluster's metadata lists them all."""
+    brokers = nodes(settings)
+    for broker in brokers:
+        broker.service.wait_healthy()
+    admin = AdminClient(settings.kafka_client_config())
+    wait_until(
+        lambda: len(admin.list_topics(timeout=3).brokers) == len(brokers),
+        timeout=120,
+        what=f"kafka ({len(brokers)} brokers registered)",
+    )
+
+
 class Kafka:
-    def __init__(self, settings: Settings) -> None:
+    """One broker (and controller) of the local stack."""
+
+    def __init__(self, settings: Settings, node: int = 1) -> None:
         self.settings = settings
-        self.root = settings.state_dir / "kafka"
+        self.node = node
+        single = settings.kafka_nodes == 1
+        self.root = settings.state_dir / "kafka" / ("" if single else f"node-{node}")
         self.data_dir = self.root / "data"
         self.properties = self.root / "server.properties"
-        self.cluster_id_file = self.root / "cluster-id"
+        self.cluster_id_file = settings.state_dir / "kafka" / "cluster-id"
+        self.port = settings.kafka_node_ports()[node - 1][0]
         self.service = Service(
-            name="kafka",
+            name="kafka" if single else f"kafka-{node}",
             command=[],  # built at start: the jars may only be resolved by then
             run_dir=settings.state_dir / "run",
             log_dir=settings.state_dir / "logs",
             health=self.healthy,
-            port=settings.kafka_port,
+            port=self.port,
             port_variable="ELECTION_KAFKA_PORT",
+            prepare=self._before_start,
             start_timeout=120,
         )
 
@@ -142,7 +173,7 @@ class Kafka:
 
     def _write_properties(self, *, secured: bool = True) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(server_properties(self.settings, self.data_dir, secured=secured))
+        self.properties.write_text(server_properties(self.settings, self.data_dir, node=self.node, secured=secured))
         self.properties.chmod(0o600)  # it holds the admin's password
 
     def _admin_fingerprint(self) -> str:
@@ -158,6 +189,7 @@ class Kafka:
         if not self.cluster_id_file.exists():
             # Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding.
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            self.cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
             self.cluster_id_file.write_text(cluster_id)
         cluster_id = self.cluster_id_file.read_text().strip()
         admin = self.settings.kafka_admin
@@ -187,10 +219,20 @@ class Kafka:
         the plaintext localhost listener, set the credential, stop."""
         from election.kafka_access import admin_credential
 
+        if self.settings.kafka_nodes > 1:
+            raise StackError(
+                f"{self.service.name}: its storage holds another admin credential than ELECTION_KAFKA_PASSWORD; a "
+                "cluster's admin is set when its storage is formatted (`make clean PROFILE=cluster` starts anew)."
+            )
+
         self._write_properties(secured=False)
         self.service.command = self._java("kafka.Kafka", str(self.properties), heap=self.settings.kafka_heap)
-        self.service.start()
-        plain = {"bootstrap.servers": self.settings.kafka_bootstrap}
+        self.service.prepare = None  # this start only: the broker's own settings are written above
+        try:
+            self.service.start()
+        finally:
+            self.service.prepare = self._before_start
+        plain = {"bootstrap.servers": f"localhost:{self.port}"}
         try:
             wait_until(
                 lambda: len(AdminClient(plain).list_topics(timeout=3).brokers) > 0,
@@ -206,17 +248,19 @@ class Kafka:
             self.service.stop()
         self.admin_marker.write_text(self._admin_fingerprint())
 
-    def start(self) -> bool:
-        if self.service.process() is not None:
-            return False
+    def _before_start(self) -> None:
+        """Storage formatted, the admin's credential current, the command built (the jars may only now exist)."""
         self.prepare()
         if not self.admin_marker.exists() or self.admin_marker.read_text() != self._admin_fingerprint():
             self._bootstrap_admin()
             self._write_properties()
         self.service.command = self._java("kafka.Kafka", str(self.properties), heap=self.settings.kafka_heap)
+
+    def start(self) -> bool:
         return self.service.start()
 
     def healthy(self) -> bool:
-        admin = AdminClient(self.settings.kafka_client_config())
+        """This broker answers an authenticated metadata request, and counts itself in the cluster."""
+        admin = AdminClient(self.settings.kafka_client_config(**{"bootstrap.servers": f"localhost:{self.port}"}))
         metadata = admin.list_topics(timeout=3)
-        return len(metadata.brokers) > 0
+        return self.node in metadata.brokers

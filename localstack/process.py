@@ -99,10 +99,20 @@ class PidFile:
         self.path.unlink(missing_ok=True)
 
 
-def stop_process_group(proc: psutil.Process, *, timeout: float = 30.0) -> None:
-    """SIGTERM the process and everything it started, then SIGKILL whatever is left after `timeout`."""
+def _group_of(proc: psutil.Process) -> int | None:
     try:
-        family = [proc, *proc.children(recursive=True)]
+        return os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return None
+
+
+def stop_process_group(proc: psutil.Process, *, timeout: float = 30.0) -> None:
+    """SIGTERM the process and everything it started in its process group, then SIGKILL whatever of those is left
+    after `timeout`. A child in a session of its own is not part of it: the services the watchdog restarted are its
+    children, and stopping the watchdog must leave them running."""
+    try:
+        group = _group_of(proc)
+        family = [p for p in [proc, *proc.children(recursive=True)] if _group_of(p) == group]
     except psutil.NoSuchProcess:
         return
     try:
@@ -129,6 +139,8 @@ class Service:
     port_variable: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
+    # Called before each start (by `make up` and by the watchdog alike): write its settings, build its command.
+    prepare: Callable[[], None] | None = None
     start_timeout: float = 120.0
     stop_timeout: float = 30.0
 
@@ -149,6 +161,8 @@ class Service:
             return False
         if self.port is not None:
             ensure_port_free(self.port, self.port_variable or "", self.name)
+        if self.prepare is not None:
+            self.prepare()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name} ===\n".encode())

@@ -2,7 +2,8 @@
 
 `make up` starts it last (`python -m localstack watch`, a service like the others: pid file, log in
 `.local/logs/watchdog.log`); `make down` stops it first. Every `INTERVAL` seconds it probes, in start order,
-PostgreSQL, Kafka, then each Airflow component and the dashboard:
+PostgreSQL then every service of the profile (localstack.topology: the brokers, Redis, Spark's master and workers,
+each Airflow component and worker, the dashboard):
 
 - a service whose process is gone is started again at once;
 - a service whose process runs but whose health check fails `FAILURES_BEFORE_RESTART` times in a row (a hung
@@ -22,8 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from election.config import Settings
-from localstack import airflow, dashboard
-from localstack.kafka import Kafka
+from localstack import topology
 from localstack.postgres import Postgres
 from localstack.process import Service
 
@@ -59,13 +59,10 @@ def _service_probe(service: Service) -> Probe:
 def probes(settings: Settings) -> list[Probe]:
     """Every service of the stack, in start order."""
     postgres = Postgres(settings)
-    found = [
+    return [
         Probe("postgres", lambda: postgres.pid() is not None, postgres.healthy, postgres.start),
-        _service_probe(Kafka(settings).service),
-        *(_service_probe(service) for service in airflow.services(settings)),
+        *(_service_probe(service) for service in topology.services(settings)),
     ]
-    dash = dashboard.service(settings)
-    return found + ([_service_probe(dash)] if dash is not None else [])
 
 
 def check(probes: list[Probe], failures_before_restart: int = FAILURES_BEFORE_RESTART) -> str | None:

@@ -19,8 +19,11 @@ TESTS_DIR = Path(__file__).parent
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if (TESTS_DIR / "integration") in Path(item.fspath).parents:
+        parents = Path(item.fspath).parents
+        if (TESTS_DIR / "integration") in parents:
             item.add_marker(pytest.mark.integration)
+        if (TESTS_DIR / "integration" / "cluster") in parents:
+            item.add_marker(pytest.mark.cluster)
 
 
 @pytest.fixture(scope="session")

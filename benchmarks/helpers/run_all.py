@@ -1,4 +1,5 @@
-"""`make bench`: every benchmark script of `benchmarks/`, one after the other, on a quiet machine (helpers.quiet)."""
+"""`make bench`: every benchmark script of `benchmarks/` (or the ones named), one after the other, on a quiet machine
+(helpers.quiet), against the stack of the current profile."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from helpers.quiet import quiet_machine
 BENCHMARKS = Path(__file__).resolve().parents[1]
 
 
-def main() -> int:
-    scripts = sorted(BENCHMARKS.glob("*.py"))
+def main(argv: list[str] | None = None) -> int:
+    names = argv if argv is not None else sys.argv[1:]
+    scripts = [BENCHMARKS / name for name in names] if names else sorted(BENCHMARKS.glob("*.py"))
+    missing = [script.name for script in scripts if not script.exists()]
+    if missing:
+        print(f"[bench] no such benchmark: {', '.join(missing)}", file=sys.stderr)
+        return 2
     failed = []
     with quiet_machine(get_settings()):
         for script in scripts:

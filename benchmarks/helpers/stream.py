@@ -61,7 +61,7 @@ def ballots(space: Workspace, election_id: int, limit: int | None = None, seed: 
 def job_command(space: Workspace, checkpoint: str, **overrides) -> list[str]:
     return spark_submit_command(
         space.settings,
-        master="local[*]",
+        master=space.settings.spark_master,  # local[*], or the cluster profile's standalone master
         topic_prefix=space.prefix,
         checkpoint_dir=checkpoint,
         election_ids=",".join(map(str, space.elections)),

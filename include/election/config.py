@@ -161,9 +161,16 @@ class Topics:
         return Topics(**{name: prefix + value for name, value in asdict(self).items()})
 
 
+PROFILES = ("single", "cluster")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    # Which local stack: "single" (one broker, Spark local[*], LocalExecutor) or "cluster" (three brokers, a Spark
+    # standalone master and workers, Celery workers). The profile only chooses defaults: every value below that it
+    # sets has its own variable.
+    stack_profile: str
     state_dir: Path
     credentials_file: Path
 
@@ -187,6 +194,7 @@ class Settings:
     kafka_port: int
     kafka_controller_port: int
     kafka_heap: str
+    kafka_nodes: int  # brokers of the local stack (each broker and controller, KRaft)
     topics: Topics
     votes_partitions: int
     voters_partitions: int
@@ -197,6 +205,11 @@ class Settings:
     airflow_host: str  # how Airflow's own processes reach the api-server (a service name in Compose)
     airflow_admin_user: str
     airflow_admin_password: str | None
+    celery_workers: int  # 0: the LocalExecutor; more: the CeleryExecutor with that many workers
+    celery_worker_concurrency: int
+    redis_host: str  # the Celery broker
+    redis_port: int
+    redis_password: str
     postgres_conn_id: str
     kafka_conn_id: str
     kafka_seed_conn_id: str
@@ -204,6 +217,10 @@ class Settings:
     spark_conn_id: str
 
     spark_master: str
+    spark_master_ui_port: int  # the local stack's standalone master (cluster profile)
+    spark_workers: int
+    spark_worker_cores: int
+    spark_worker_memory: str
     spark_jars_dir: Path
     kafka_jars_dir: Path
 
@@ -229,6 +246,19 @@ class Settings:
 
     vote_caster_group: str
     heartbeat_max_age: float
+
+    @property
+    def airflow_executor(self) -> str:
+        return "CeleryExecutor" if self.celery_workers > 0 else "LocalExecutor"
+
+    @property
+    def celery_broker_url(self) -> str:
+        return f"redis://:{quote(self.redis_password, safe='')}@{self.redis_host}:{self.redis_port}/0"
+
+    def kafka_node_ports(self) -> list[tuple[int, int]]:
+        """(client port, controller port) of each broker of the local stack: the first at ELECTION_KAFKA_PORT and
+        ELECTION_KAFKA_CONTROLLER_PORT, each next one 100 above."""
+        return [(self.kafka_port + 100 * i, self.kafka_controller_port + 100 * i) for i in range(self.kafka_nodes)]
 
     @property
     def dashboard_db(self) -> Database:
@@ -324,16 +354,26 @@ def _principal(prefix: str, default_user: str, mechanism: str = "SCRAM-SHA-512")
 def get_settings() -> Settings:
     """The settings for this process, read once from the environment (and the generated credentials file)."""
     home = Path(_env("ELECTION_HOME", str(_SOURCE_ROOT)))
-    state_dir = _env_path("ELECTION_STATE_DIR", home / ".local", home)
+    profile = os.environ.get("ELECTION_STACK_PROFILE", "").strip() or "single"
+    if profile not in PROFILES:
+        raise ValueError(
+            f"ELECTION_STACK_PROFILE (make's PROFILE) must be one of {', '.join(PROFILES)}, got {profile!r}"
+        )
+    cluster = profile == "cluster"
+    # The two profiles keep their data apart (.local/ and .local/cluster/) and share the resolved jars.
+    state_dir = _env_path("ELECTION_STATE_DIR", home / ".local" / ("cluster" if cluster else ""), home)
     credentials = _env_path("ELECTION_CREDENTIALS_FILE", state_dir / "credentials.env", home)
     _FILE_VALUES.clear()
     _FILE_VALUES.update(read_env_file(credentials))
     db_host = _env("ELECTION_DB_HOST", "localhost")
     db_port = _env_int("ELECTION_DB_PORT", 5432)
     kafka_port = _env_int("ELECTION_KAFKA_PORT", 9092)
-    jars_dir = _env_path("ELECTION_JARS_DIR", state_dir / "jars", home)
+    kafka_nodes = _env_int("ELECTION_KAFKA_NODES", 3 if cluster else 1)
+    jars_dir = _env_path("ELECTION_JARS_DIR", home / ".local" / "jars", home)
+    spark_master_port = _env_int("ELECTION_SPARK_MASTER_PORT", 7077)
     return Settings(
         home=home,
+        stack_profile=profile,
         state_dir=state_dir,
         credentials_file=credentials,
         election_db=Database(
@@ -354,7 +394,9 @@ def get_settings() -> Settings:
             user=_env("ELECTION_AIRFLOW_DB_USER", "airflow"),
             password=_secret("ELECTION_AIRFLOW_DB_PASSWORD"),
         ),
-        kafka_bootstrap=_env("ELECTION_KAFKA_BOOTSTRAP", f"localhost:{kafka_port}"),
+        kafka_bootstrap=_env(
+            "ELECTION_KAFKA_BOOTSTRAP", ",".join(f"localhost:{kafka_port + 100 * i}" for i in range(kafka_nodes))
+        ),
         kafka_security_protocol=_env("ELECTION_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
         kafka_admin=_principal(
             "ELECTION_KAFKA", "election-admin", _env("ELECTION_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
@@ -366,6 +408,7 @@ def get_settings() -> Settings:
         kafka_port=kafka_port,
         kafka_controller_port=_env_int("ELECTION_KAFKA_CONTROLLER_PORT", 9093),
         kafka_heap=_env("ELECTION_KAFKA_HEAP", "512m"),
+        kafka_nodes=kafka_nodes,
         topics=Topics(
             voters=_env("ELECTION_TOPIC_VOTERS", "voters_topic"),
             candidates=_env("ELECTION_TOPIC_CANDIDATES", "candidates_topic"),
@@ -385,20 +428,29 @@ def get_settings() -> Settings:
         ),
         votes_partitions=_env_int("ELECTION_VOTES_PARTITIONS", 3),
         voters_partitions=_env_int("ELECTION_VOTERS_PARTITIONS", 3),
-        kafka_replication_factor=_env_int("ELECTION_KAFKA_REPLICATION_FACTOR", 1),
-        kafka_min_insync_replicas=_env_int("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", 1),
+        kafka_replication_factor=_env_int("ELECTION_KAFKA_REPLICATION_FACTOR", min(kafka_nodes, 3)),
+        kafka_min_insync_replicas=_env_int("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", 2 if kafka_nodes >= 3 else 1),
         airflow_port=_env_int("ELECTION_AIRFLOW_PORT", 8080),
         airflow_host=_env("ELECTION_AIRFLOW_HOST", "localhost"),
         db_superuser=_env("ELECTION_DB_SUPERUSER", "postgres"),
         db_superuser_password=_secret("ELECTION_DB_SUPERUSER_PASSWORD"),
         airflow_admin_user="admin",
         airflow_admin_password=_secret("AIRFLOW_ADMIN_PASSWORD") or None,
+        celery_workers=_env_int("ELECTION_CELERY_WORKERS", 2 if cluster else 0),
+        celery_worker_concurrency=_env_int("ELECTION_CELERY_WORKER_CONCURRENCY", 4),
+        redis_host=_env("ELECTION_REDIS_HOST", "127.0.0.1"),
+        redis_port=_env_int("ELECTION_REDIS_PORT", 6379),
+        redis_password=_secret("ELECTION_REDIS_PASSWORD"),
         postgres_conn_id=_env("ELECTION_POSTGRES_CONN_ID", "election_postgres"),
         kafka_conn_id=_env("ELECTION_KAFKA_CONN_ID", "election_kafka"),
         kafka_seed_conn_id=_env("ELECTION_KAFKA_SEED_CONN_ID", "election_kafka_seed"),
         kafka_caster_conn_id=_env("ELECTION_KAFKA_CASTER_CONN_ID", "election_kafka_caster"),
         spark_conn_id=_env("ELECTION_SPARK_CONN_ID", "election_spark"),
-        spark_master=_env("ELECTION_SPARK_MASTER", "local[*]"),
+        spark_master=_env("ELECTION_SPARK_MASTER", f"spark://127.0.0.1:{spark_master_port}" if cluster else "local[*]"),
+        spark_master_ui_port=_env_int("ELECTION_SPARK_MASTER_UI_PORT", 8180),
+        spark_workers=_env_int("ELECTION_SPARK_WORKERS", 2 if cluster else 0),
+        spark_worker_cores=_env_int("ELECTION_SPARK_WORKER_CORES", 2),
+        spark_worker_memory=_env("ELECTION_SPARK_WORKER_MEMORY", "2g"),
         spark_jars_dir=_env_path("ELECTION_SPARK_JARS_DIR", jars_dir / "spark-kafka-connector", home),
         kafka_jars_dir=_env_path("ELECTION_KAFKA_JARS_DIR", jars_dir / "kafka-broker", home),
         dashboard_port=_env_int("ELECTION_DASHBOARD_PORT", 8501),

@@ -15,16 +15,22 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yaml").read_text())  # resolves the anchors and `<<` merges
 SERVICES: dict[str, dict] = COMPOSE["services"]
 AIRFLOW = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
+WORKERS = ("airflow-worker-1", "airflow-worker-2")
+BROKERS = ("kafka-1", "kafka-2", "kafka-3")
+SPARK_WORKERS = ("spark-worker-1", "spark-worker-2")
 
 
 def test_the_services_of_the_platform() -> None:
+    """The cluster profile's topology: three brokers, Redis, a Spark master and two workers, two Celery workers."""
     assert set(SERVICES) == {
         "postgres",
-        "kafka",
+        *BROKERS,
+        "redis",
         "spark-master",
-        "spark-worker",
+        *SPARK_WORKERS,
         "airflow-init",
         *AIRFLOW,
+        *WORKERS,
         "dashboard",
     }
 
@@ -42,12 +48,16 @@ def _depends(name: str) -> dict[str, str]:
 
 
 def test_depends_on_is_gated_by_health_and_init_and_has_no_cycle() -> None:
-    assert _depends("airflow-init") == {"postgres": "service_healthy", "kafka": "service_healthy"}
-    for name in (*AIRFLOW, "dashboard"):
+    assert _depends("airflow-init") == {"postgres": "service_healthy", "redis": "service_healthy"} | {
+        broker: "service_healthy" for broker in BROKERS
+    }
+    for name in (*AIRFLOW, *WORKERS, "dashboard"):
         assert _depends(name)["airflow-init"] == "service_completed_successfully", name
         assert _depends(name)["postgres"] == "service_healthy"
-    assert _depends("airflow-scheduler")["spark-master"] == "service_healthy"
-    assert _depends("spark-worker") == {"spark-master": "service_healthy"}
+    for name in WORKERS:  # the stream's driver runs in a worker's task
+        assert _depends(name)["spark-master"] == "service_healthy"
+    for name in SPARK_WORKERS:
+        assert _depends(name) == {"spark-master": "service_healthy"}
     for name in SERVICES:
         for dep, condition in _depends(name).items():
             assert dep in SERVICES, f"{name} depends on unknown {dep}"
@@ -72,19 +82,26 @@ def test_images_are_pinned_and_match_the_local_stack() -> None:
         assert re.match(r"\d+\.\d+", tag), f"{name}: {image} is not pinned to a version"
     kafka_pom = (ROOT / "maven/kafka-broker/pom.xml").read_text()
     kafka_version = re.search(r"<kafka.version>([^<]+)</kafka.version>", kafka_pom).group(1)
-    assert images["kafka"] == f"apache/kafka:{kafka_version}"
+    for broker in BROKERS:
+        assert images[broker] == f"apache/kafka:{kafka_version}"
     pyspark = importlib.metadata.version("pyspark")
     assert images["spark-master"].startswith(f"apache/spark:{pyspark}")
-    assert images["spark-worker"] == images["spark-master"]
+    for worker in SPARK_WORKERS:
+        assert images[worker] == images["spark-master"]
+    assert images["redis"].startswith("redis:7.")
 
 
 def test_the_airflow_services_share_one_anchor_built_from_the_repo() -> None:
-    for name in (*AIRFLOW, "airflow-init", "dashboard"):
+    for name in (*AIRFLOW, *WORKERS, "airflow-init", "dashboard"):
         service = SERVICES[name]
         assert service["image"] == "election-platform:0.1.0"
         assert service["build"] == "."
         assert service["environment"]["ELECTION_SPARK_MASTER"] == "spark://spark-master:7077"
-        assert service["environment"]["ELECTION_KAFKA_BOOTSTRAP"] == "kafka:19092"
+        assert service["environment"]["ELECTION_KAFKA_BOOTSTRAP"] == "kafka-1:19092,kafka-2:19092,kafka-3:19092"
+        assert service["environment"]["ELECTION_KAFKA_REPLICATION_FACTOR"] == "3"
+        assert service["environment"]["ELECTION_CELERY_WORKERS"] == "2"  # the CeleryExecutor
+    assert [SERVICES[n]["command"] for n in WORKERS] == [["airflow", "celery-worker"]] * 2
+    assert [SERVICES[n]["hostname"] for n in WORKERS] == list(WORKERS), "executors reach the driver by name"
     assert SERVICES["airflow-init"]["command"] == ["init"]
     assert [SERVICES[n]["command"] for n in AIRFLOW] == [
         ["airflow", "api-server"],
@@ -99,12 +116,16 @@ def test_the_ports_are_the_local_stacks_on_localhost_only() -> None:
     assert published["airflow-apiserver"] == ["127.0.0.1:${ELECTION_AIRFLOW_PORT:-8080}:${ELECTION_AIRFLOW_PORT:-8080}"]
     assert published["dashboard"] == ["127.0.0.1:${ELECTION_DASHBOARD_PORT:-8501}:${ELECTION_DASHBOARD_PORT:-8501}"]
     assert published["postgres"] == ["127.0.0.1:${ELECTION_DB_PORT:-5432}:5432"]
-    assert published["kafka"] == ["127.0.0.1:${ELECTION_KAFKA_PORT:-9092}:9092"]
+    assert [published[b] for b in BROKERS] == [
+        ["127.0.0.1:${ELECTION_KAFKA_PORT:-9092}:9092"],
+        ["127.0.0.1:9192:9092"],
+        ["127.0.0.1:9292:9092"],
+    ]
     for name, ports in published.items():
         for port in ports:
             assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond localhost"
-    for name in ("spark-master", "spark-worker"):
-        assert not published[name], f"{name} runs any code submitted to it: it must not be published"
+    for name in ("spark-master", *SPARK_WORKERS, "redis", *WORKERS):
+        assert not published[name], f"{name} must not be published (Spark runs any code submitted to it)"
 
 
 def test_no_password_has_a_default() -> None:
@@ -120,8 +141,13 @@ def test_no_password_has_a_default() -> None:
     assert needed <= {name for name, _ in references}, "every password of .env.example is required by the file"
 
 
-def test_kafka_authenticates_every_listener() -> None:
-    environment = SERVICES["kafka"]["environment"]
+@pytest.mark.parametrize("broker", BROKERS)
+def test_kafka_authenticates_every_listener_and_replicates(broker: str) -> None:
+    environment = SERVICES[broker]["environment"]
+    assert environment["KAFKA_NODE_ID"] == int(broker[-1])
+    assert environment["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+    assert (environment["KAFKA_DEFAULT_REPLICATION_FACTOR"], environment["KAFKA_MIN_INSYNC_REPLICAS"]) == (3, 2)
+    assert environment["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
     protocols = dict(item.split(":") for item in environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
     assert set(protocols.values()) == {"SASL_PLAINTEXT"}
     assert environment["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")

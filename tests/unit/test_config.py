@@ -124,7 +124,7 @@ def test_env_example_is_shell_safe_and_means_what_the_config_reads(monkeypatch, 
     )
     loaded = dict(line.split("=", 1) for line in shell.stdout.splitlines() if line.startswith("ELECTION_"))
     assert loaded["ELECTION_STREAM_TRIGGER_INTERVAL"] == "1 second"
-    assert loaded["ELECTION_SPARK_MASTER"] == "local[*]"
+    assert loaded["ELECTION_STREAM_WINDOW"] == "1 minute"
     # make keeps the quotes (the Makefile includes .env): the config module reads the value without them
     monkeypatch.setenv("ELECTION_STREAM_TRIGGER_INTERVAL", "'1 second'")
     assert fresh_settings().stream_trigger_interval == "1 second"

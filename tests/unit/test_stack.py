@@ -120,3 +120,33 @@ def test_replication_is_a_setting_with_unclean_leader_election_off(monkeypatch) 
     monkeypatch.setenv("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", "4")
     with pytest.raises(ValueError, match="MIN_INSYNC_REPLICAS"):
         topic_specs(get_settings.__wrapped__())  # read afresh, not the cached settings
+
+
+def test_stopping_a_service_leaves_a_service_it_started_running(tmp_path) -> None:
+    """The watchdog starts the services it restarts in sessions of their own: stopping it must not stop them (it
+    did: they were SIGKILLed as its stragglers)."""
+    import sys
+    import time
+
+    import psutil
+
+    from localstack.process import Service
+
+    pid_file = tmp_path / "child.pid"
+    spawn = (
+        "import subprocess, sys, time; "
+        "child = subprocess.Popen(['sleep', '120'], start_new_session=True); "
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)"
+    )
+    parent = Service("parent", [sys.executable, "-c", spawn], tmp_path / "run", tmp_path / "logs", health=lambda: True)
+    assert parent.start()
+    wait_until(lambda: pid_file.exists() and pid_file.read_text(), timeout=20, what="the child", interval=0.1)
+    child = psutil.Process(int(pid_file.read_text()))
+    try:
+        started = time.monotonic()
+        assert parent.stop()
+        assert time.monotonic() - started < 10, "no wait for the other session's process"
+        assert child.is_running()
+        assert child.status() != psutil.STATUS_ZOMBIE
+    finally:
+        child.kill()
