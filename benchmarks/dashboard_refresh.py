@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from helpers import results
 from helpers.workspace import table, workspace
 
 from election.config import get_settings
@@ -189,6 +190,7 @@ def main() -> None:
     print(table(rows, ("step", "median", "p95")))
     total = statistics.median(timings["total"])
     print(f"full refresh for {args.votes:,} votes: median {ms(total)}")
+    results.record(settings, "dashboard_refresh_median", total, "s")
 
 
 if __name__ == "__main__":

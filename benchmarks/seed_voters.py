@@ -14,6 +14,7 @@ import argparse
 import logging
 import time
 
+from helpers import results
 from helpers.workspace import table, workspace
 
 from election.config import get_settings
@@ -58,6 +59,8 @@ def main() -> None:
     rows.append(("TOTAL: the whole seed path", f"{total:.2f}", f"{args.voters / total:,.0f}"))
     print(f"\nelection_seed benchmark: {args.voters:,} voters, {args.candidates} candidates")
     print(table(rows, ("step", "seconds", "voters/s")))
+    name = "seed_1m" if args.voters == 1_000_000 else f"seed_{args.voters}"
+    results.record(settings, name, total, "s")
 
 
 if __name__ == "__main__":

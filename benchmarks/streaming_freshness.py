@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 
 from confluent_kafka import Consumer, TopicPartition
+from helpers import results
 from helpers.stream import MemorySampler, ballots, start_job
 from helpers.workspace import table, workspace
 
@@ -78,6 +79,7 @@ def main() -> None:
         f"{settings.stream_trigger_interval}"
     )
     print(table(rows, ("measure", "value")))
+    results.record(settings, "freshness_p95", quantile[94], "s")
 
 
 def measure(settings, space, votes, args) -> list[float]:
