@@ -9,9 +9,10 @@ each committed and then acknowledged by Kafka).
 Inside the clock, per vote: its batch's commit, the caster's produce (acks=all), the stream's micro-batch (trigger
 `ELECTION_STREAM_TRIGGER_INTERVAL`), the aggregate's publication, the dashboard's refresh (the page's default, 2 s)
 and the browser's render. A vote's commit time is when PostgreSQL's recorded count (polled every 50 ms) first
-reached its rank; its screen time, when the figure on the page (read every 100 ms) first did. The first `--warmup`
-seconds of votes are not measured. For scale, the dashboard's refresh interval is printed beside the figures: half
-of it is the mean wait a page adds on its own.
+reached its rank; its screen time, when the figure on the page (read every 100 ms) first did. Casting starts once
+the job's queries run and the page shows the election; the first `--warmup` seconds of votes are not measured. For
+scale, the dashboard's refresh interval is printed beside the figures: half of it is the mean wait a page adds on
+its own.
 """
 
 from __future__ import annotations
@@ -114,9 +115,19 @@ def main() -> None:
         election_id = space.new_election(votes)
         with tempfile.TemporaryDirectory(prefix="bench-screen-", dir=settings.state_dir) as checkpoint:
             job = start_job(space, checkpoint)
+            started = threading.Event()
+
+            def read_output() -> None:  # drained, or the job blocks on a full pipe
+                for line in job.stdout:
+                    if line.startswith("[stream] query"):
+                        started.set()
+
+            threading.Thread(target=read_output, daemon=True).start()
             port = _free_port()
             server = start_dashboard(space, port)
             try:
+                if not started.wait(180):
+                    raise SystemExit("the stream job did not start within 3 minutes")
                 committed, shown = measure(space, election_id, votes, args, port)
             finally:
                 for process in (server, job):

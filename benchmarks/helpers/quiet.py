@@ -40,8 +40,21 @@ def busy_note(threshold: float = 0.5) -> str | None:
     return f"the machine is busy (load {load:.1f} on {cores} cores) with something the benchmarks did not start"
 
 
+def settle(timeout: float, say=print, interval: float = 5.0) -> str | None:
+    """Wait (up to `timeout` s) for the load a start leaves behind to fade (a stack just started, a stream just
+    stopped: the 1-minute load average takes a minute or two); what still loads the machine after it, or None."""
+    deadline = time.monotonic() + timeout
+    note = busy_note()
+    if note:
+        say(f"[bench] {note}: waiting up to {timeout:.0f} s for it to settle")
+    while note and time.monotonic() < deadline:
+        time.sleep(interval)
+        note = busy_note()
+    return note
+
+
 @contextlib.contextmanager
-def quiet_machine(settings: Settings, say=print) -> Iterator[None]:
+def quiet_machine(settings: Settings, say=print, settle_seconds: float = 180) -> Iterator[None]:
     api = connect(settings)
     running = api.running_runs(STREAM_DAG)
     paused = bool(running)
@@ -57,7 +70,7 @@ def quiet_machine(settings: Settings, say=print) -> Iterator[None]:
             time.sleep(1)
         if _stream_processes():
             raise RuntimeError("the election stream's processes did not stop: benchmarks not run")
-    if note := busy_note():
+    if note := settle(settle_seconds, say):
         say(f"[bench] warning: {note}; the figures below are low for that reason")
     try:
         yield

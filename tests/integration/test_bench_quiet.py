@@ -21,7 +21,7 @@ def test_a_running_stream_is_paused_for_the_benchmarks_and_resumed_after(setting
     if not stream.owned:
         pytest.skip("the stream running is the user's: the tests do not stop it")
     said: list[str] = []
-    with quiet_machine(settings, say=said.append):
+    with quiet_machine(settings, say=said.append, settle_seconds=0):  # the suite keeps the machine busy
         assert support.stream_processes() == [], "no stream competes with the benchmarks"
         assert api.running_runs("election_streaming") == [], "paused: the schedule starts nothing meanwhile"
     assert any("pausing it for the benchmarks" in line for line in said)

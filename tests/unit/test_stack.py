@@ -93,7 +93,8 @@ def test_credentials_are_generated_once_shell_safe_and_never_over_a_set_variable
     try:
         settings, generated = credentials.ensure(config.get_settings())
         assert "ELECTION_DB_PASSWORD" not in generated
-        assert set(generated) == set(credentials.GENERATED) - {"ELECTION_DB_PASSWORD"}
+        # Redis's only where Celery runs (the cluster profile)
+        assert set(generated) == set(credentials.GENERATED) - {"ELECTION_DB_PASSWORD", "ELECTION_REDIS_PASSWORD"}
         assert len(settings.dashboard_db_password) >= 20, "generated, not a word"
         assert oct(path.stat().st_mode & 0o777) == "0o600"
         assert credentials.ensure(settings)[1] == [], "a second `make up` keeps them"
@@ -104,6 +105,9 @@ def test_credentials_are_generated_once_shell_safe_and_never_over_a_set_variable
             check=True,
         )
         assert sourced.stdout.strip() == settings.dashboard_db_password
+        monkeypatch.setenv("ELECTION_CELERY_WORKERS", "2")
+        config.get_settings.cache_clear()
+        assert credentials.ensure(config.get_settings())[1] == ["ELECTION_REDIS_PASSWORD"]
     finally:
         config.get_settings.cache_clear()
 
