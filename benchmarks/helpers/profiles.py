@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from election.config import get_settings
+from election.config import read_settings
 from helpers import results
 from helpers.quiet import quiet_machine
 from helpers.workspace import table
@@ -34,9 +34,7 @@ def _stack(profile: str, command: str) -> None:
 
 
 def _settings(profile: str):
-    os.environ["ELECTION_STACK_PROFILE"] = profile
-    get_settings.cache_clear()
-    return get_settings()
+    return read_settings(profile)
 
 
 def _cell(figure: dict | None, since: str) -> str:

@@ -353,8 +353,13 @@ def _principal(prefix: str, default_user: str, mechanism: str = "SCRAM-SHA-512")
 @cache
 def get_settings() -> Settings:
     """The settings for this process, read once from the environment (and the generated credentials file)."""
+    return read_settings()
+
+
+def read_settings(profile: str | None = None) -> Settings:
+    """The settings read afresh; `profile` stands in for ELECTION_STACK_PROFILE (a tool comparing both stacks)."""
     home = Path(_env("ELECTION_HOME", str(_SOURCE_ROOT)))
-    profile = os.environ.get("ELECTION_STACK_PROFILE", "").strip() or "single"
+    profile = profile or os.environ.get("ELECTION_STACK_PROFILE", "").strip() or "single"
     if profile not in PROFILES:
         raise ValueError(
             f"ELECTION_STACK_PROFILE (make's PROFILE) must be one of {', '.join(PROFILES)}, got {profile!r}"

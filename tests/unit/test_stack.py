@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from election.config import get_settings
+from election.config import get_settings, read_settings
 from election.kafka_topics import topic_specs
 from localstack.kafka import server_properties
 from localstack.process import StackError, ensure_port_free, wait_until
@@ -117,13 +117,13 @@ def test_replication_is_a_setting_with_unclean_leader_election_off(monkeypatch) 
     assert {(s.replication, s.config["min.insync.replicas"]) for s in single} == {(1, "1")}, "the single broker"
     monkeypatch.setenv("ELECTION_KAFKA_REPLICATION_FACTOR", "3")
     monkeypatch.setenv("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", "2")
-    cluster = topic_specs(get_settings.__wrapped__())  # read afresh, not the cached settings
+    cluster = topic_specs(read_settings())  # read afresh, not the cached settings
     assert {(s.replication, s.config["min.insync.replicas"]) for s in cluster} == {(3, "2")}
     assert all(s.config["unclean.leader.election.enable"] == "false" for s in cluster)
     assert next(s for s in cluster if s.name == "race_calls").compacted, "the topic's own settings are kept"
     monkeypatch.setenv("ELECTION_KAFKA_MIN_INSYNC_REPLICAS", "4")
     with pytest.raises(ValueError, match="MIN_INSYNC_REPLICAS"):
-        topic_specs(get_settings.__wrapped__())  # read afresh, not the cached settings
+        topic_specs(read_settings())  # read afresh, not the cached settings
 
 
 def test_stopping_a_service_leaves_a_service_it_started_running(tmp_path) -> None:
