@@ -37,7 +37,14 @@ from election.kafka_io import reliable_producer
 from election.streaming import publish, transforms
 from election.streaming.night import ElectionNight
 from election.streaming.registry import Registry, counted_elections
-from election.streaming.runtime import Heartbeat, ProgressReporter, build_session, kafka_source, window_seconds
+from election.streaming.runtime import (
+    Heartbeat,
+    Launcher,
+    ProgressReporter,
+    build_session,
+    kafka_source,
+    window_seconds,
+)
 from election.streaming.submit import APP_NAME
 
 log = logging.getLogger("election.streaming")
@@ -83,6 +90,7 @@ class VoteStream:
     settings: Settings
     producer: Producer
     heartbeat: Heartbeat
+    launcher: Launcher
 
     @property
     def database(self) -> Database:
@@ -224,6 +232,13 @@ class VoteStream:
                 query.awaitTermination()
             return False
         while True:
+            if self.launcher.gone():
+                log.error(
+                    "[stream] the process that started the job (pid %s, e.g. its Airflow task) is gone: stopping, so"
+                    " that no second driver ever runs on the same checkpoints",
+                    self.launcher.pid,
+                )
+                return False
             if self.spark.streams.awaitAnyTermination(self.args.registry_poll_seconds):
                 for query in queries:
                     if query.exception() is not None:
@@ -251,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     heartbeat = Heartbeat(producer, settings.topics.prefixed(args.topic_prefix).stream_heartbeat).start()
     started = time.monotonic()
     try:
-        VoteStream(spark, args, settings, producer, heartbeat).run()
+        VoteStream(spark, args, settings, producer, heartbeat, Launcher()).run()
     finally:
         heartbeat.stop()
         producer.flush(10)

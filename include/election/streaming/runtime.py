@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 
+import psutil
 from confluent_kafka import KafkaException, Producer
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQueryListener
@@ -105,6 +106,30 @@ class ProgressReporter(StreamingQueryListener):
 
     def onQueryTerminated(self, event) -> None:  # noqa: N802 - Spark's listener API
         log.info("[stream] query %s terminated%s", event.id, f": {event.exception}" if event.exception else "")
+
+
+class Launcher:
+    """Whoever started the job (the Airflow task, a benchmark), watched so that the job never outlives it.
+
+    A task process killed without its children (a Celery worker's main process lost, not its whole machine) leaves
+    spark-submit running: the task's retry would then start a second driver on the same checkpoint. The driver's
+    Python runs under spark-submit's JVM, whose parent is the launcher; once the JVM (or, run without spark-submit,
+    the driver itself) is handed to another parent, the launcher is gone. A job started by PID 1 (a container's
+    init) never sees that happen.
+    """
+
+    def __init__(self) -> None:
+        me = psutil.Process()
+        parent = me.parent()
+        under_jvm = parent is not None and any("SparkSubmit" in part for part in parent.cmdline())
+        self._watched = parent if under_jvm else me
+        self.pid = self._watched.ppid()
+
+    def gone(self) -> bool:
+        try:
+            return self._watched.ppid() != self.pid
+        except psutil.NoSuchProcess:  # spark-submit's JVM itself is gone
+            return True
 
 
 class Heartbeat:
