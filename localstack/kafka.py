@@ -261,6 +261,9 @@ class Kafka:
 
     def healthy(self) -> bool:
         """This broker answers an authenticated metadata request, and counts itself in the cluster."""
-        admin = AdminClient(self.settings.kafka_client_config(**{"bootstrap.servers": f"localhost:{self.port}"}))
+        # quiet: while a broker starts, every refused connection would be a line on `make up`'s output
+        admin = AdminClient(
+            self.settings.kafka_client_config(**{"bootstrap.servers": f"localhost:{self.port}", "log_level": 0})
+        )
         metadata = admin.list_topics(timeout=3)
         return self.node in metadata.brokers
