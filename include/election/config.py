@@ -467,7 +467,9 @@ def read_settings(profile: str | None = None) -> Settings:
         stream_trigger_interval=_env("ELECTION_STREAM_TRIGGER_INTERVAL", "1 second"),
         dead_letter_trigger_interval=_env("ELECTION_DEAD_LETTER_TRIGGER_INTERVAL", "1 second"),
         dead_letter_max_offsets=_env_int("ELECTION_DEAD_LETTER_MAX_OFFSETS", 60_000),
-        stream_shuffle_partitions=_env_int("ELECTION_STREAM_SHUFFLE_PARTITIONS", 4),
+        # One per core the stream's tasks get: on this 2-core machine 2 cut the freshness p95 from 9.95 s to 7.24 s
+        # (drain unchanged); the cluster's two workers offer 4. A checkpoint keeps the number it was started with.
+        stream_shuffle_partitions=_env_int("ELECTION_STREAM_SHUFFLE_PARTITIONS", 4 if cluster else 2),
         stream_window=_env("ELECTION_STREAM_WINDOW", "1 minute"),
         spark_driver_memory=_env("ELECTION_SPARK_DRIVER_MEMORY", "1g"),
         spark_executor_python=_env("ELECTION_SPARK_EXECUTOR_PYTHON", "") or None,
