@@ -24,21 +24,20 @@ import os
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import httpx
 from helpers import results
 from helpers.stream import start_job
 from helpers.workspace import table, workspace
 
 from election.config import get_settings
 from election.voting.caster import CastRequest, cast_election
-from localstack.dashboard import command as dashboard_command
+from localstack.dashboard import service as dashboard_service
+from localstack.process import Service, StackError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from browser import local_only_page  # Debian's Chromium via Playwright, offline
@@ -53,36 +52,25 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_dashboard(space, port: int) -> subprocess.Popen:
-    """The dashboard on the workspace's topics: their names through the config module's variables, read as the admin
-    (only the admin may use a workspace's topics)."""
-    settings = space.settings
+def start_dashboard(space, port: int) -> Service:
+    """The stack's dashboard service, as a service of the benchmark's own (`bench-dashboard`, on `port`) reading the
+    workspace's topics: their names through the config module's variables, read as the admin (only the admin may use
+    a workspace's topics). Started and health-waited like any service of the stack."""
+    settings = dataclasses.replace(space.settings, dashboard_port=port)
     admin = settings.kafka_admin
     env = {
-        **os.environ,
         **{f"ELECTION_TOPIC_{name.upper()}": topic for name, topic in dataclasses.asdict(space.topics).items()},
         "ELECTION_KAFKA_DASHBOARD_USERNAME": admin.username or "",
         "ELECTION_KAFKA_DASHBOARD_PASSWORD": admin.password or "",
     }
-    command = dashboard_command(dataclasses.replace(settings, dashboard_port=port))
-    server = subprocess.Popen(
-        command,
-        env=env,
-        cwd=settings.home,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://localhost:{port}/_stcore/health", timeout=2).text == "ok":
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    os.killpg(server.pid, signal.SIGTERM)
-    raise SystemExit("the benchmark's dashboard did not start within 90 s")
+    server = dataclasses.replace(dashboard_service(settings), name="bench-dashboard", env=env)
+    server.start()
+    try:
+        server.wait_healthy()
+    except StackError:
+        server.stop()
+        raise
+    return server
 
 
 def poll_committed(space, election_id: int, stop: threading.Event, series: list[tuple[float, int]]) -> None:
@@ -130,9 +118,9 @@ def main() -> None:
                     raise SystemExit("the stream job did not start within 3 minutes")
                 committed, shown = measure(space, election_id, votes, args, port)
             finally:
-                for process in (server, job):
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(60)
+                server.stop()
+                os.killpg(job.pid, signal.SIGTERM)
+                job.wait(60)
 
     start = committed[0][0]
     delays = []
