@@ -2,8 +2,9 @@
 in one run, and the two side by side.
 
 Each profile's stack is started for its turn and stopped after it (the two use the same ports, and two stacks at
-once would share the two cores). Each figure comes from the profile's own results file (helpers.results), measured
-in this run with its baseline and ceiling from the same stack.
+once would share the two cores); the stack that ran before the run is started again at its end. Each figure comes
+from the profile's own results file (helpers.results), measured in this run with its baseline and ceiling from the
+same stack.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from election.config import read_settings
 from helpers import results
 from helpers.quiet import quiet_machine
 from helpers.workspace import table
+from localstack import kafka
 
 PROFILES = ("single", "cluster")
 FIGURES = ("vote_casting", "stream_drain", "stream_jvm_start")
@@ -55,6 +57,8 @@ def main() -> int:
     scripts = {"vote_casting.py": ["--voters", str(args.size)], "streaming_drain.py": ["--votes", str(args.size)]}
     since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     failed = []
+    # The stack the user had running (if any) is started again at the end: the run borrows the machine, not the stack.
+    running = [p for p in PROFILES if kafka.nodes(_settings(p))[0].service.process() is not None]
     for profile in PROFILES:
         for other in PROFILES:
             if other != profile:
@@ -70,6 +74,9 @@ def main() -> int:
                         failed.append(f"{script} on {profile}")
         finally:
             _stack(profile, "down")
+    for profile in running:
+        print(f"=== profile {profile} was running before the run: starting it again", flush=True)
+        _stack(profile, "up")
     figures = {profile: results.load(_settings(profile)) for profile in PROFILES}
     rows = [(name, *(_cell(figures[p].get(name), since) for p in PROFILES)) for name in FIGURES]
     print(f"\nsingle node beside the cluster profile (same machine, same run, {args.size:,} votes):")
