@@ -16,7 +16,7 @@ PROFILE ?= $(or $(ELECTION_STACK_PROFILE),single)
 ELECTION_STACK_PROFILE := $(PROFILE)
 
 .DEFAULT_GOAL := help
-.PHONY: help prereqs venv jars setup browser up down status logs clean test test-unit lint format bench bench-profiles demo airflow
+.PHONY: help prereqs venv jars setup browser up down status logs clean test test-unit test-compose docker-images lint format bench bench-profiles demo airflow
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,18 +65,29 @@ test-unit: venv ## tests that need no service
 browser: ## Debian's headless chromium for the browser tests (apt, when missing)
 	@scripts/install-browser.sh
 
-# The single-node suite on its stack, which is then stopped, and the cluster profile's tests on the cluster, which is
-# stopped at the end. `make test PROFILE=cluster`: the cluster's tests only.
-test: setup browser ## start the services the tests need, then run every test (both profiles, one after the other)
+# The single-node suite on its stack, which is then stopped, the cluster profile's tests on the cluster, stopped in
+# turn, then docker-compose.yaml for real (test-compose). `make test PROFILE=cluster`: the cluster's tests only.
+test: setup browser ## start the services the tests need, then run every test (both profiles, then Compose)
 ifeq ($(PROFILE),cluster)
 	$(STACK) up
 	$(PY) -m pytest -m cluster $(PYTEST_ARGS); status=$$?; $(STACK) down; exit $$status
 else
 	$(STACK) up
-	$(PY) -m pytest -m "not cluster" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not cluster and not compose" $(PYTEST_ARGS)
 	$(STACK) down
 	$(MAKE) test PROFILE=cluster
+	$(MAKE) test-compose
 endif
+
+# docker-compose.yaml started for real by an engine of the test's own (Debian's docker.io, installed when missing),
+# on stand-ins of the official images built with no registry (docker/offline/), one whole election through it.
+# The local stacks must be down (the same ports).
+test-compose: venv ## run docker-compose.yaml for real: a whole election through it (docker.io, built offline)
+	@scripts/install-docker.sh
+	$(PY) -m pytest -m compose $(PYTEST_ARGS)
+
+docker-images: ## build the project's image for docker-compose.yaml (trusting SSL_CERT_FILE / PIP_CERT's CA bundle)
+	docker/build-images.sh
 
 lint: venv ## ruff
 	$(VENV)/bin/ruff check .

@@ -71,7 +71,16 @@ def exec_airflow(settings: Settings, component: str) -> None:
     if component == "api-server":
         arguments += ["--port", str(settings.airflow_port), "--workers", "1"]
     # exec, not a child: the container's main process is Airflow itself, and gets its signals
-    os.execve(executable, arguments, {**os.environ, **airflow.airflow_environment(settings)})  # noqa: S606
+    os.execve(executable, arguments, airflow_environment(settings))  # noqa: S606
+
+
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    """The local stack's Airflow environment, but for one thing: the stream's Spark driver (a task on a Celery worker)
+    listens on and advertises the container's own address (its hostname, resolved on the Compose network), which the
+    executors on the Spark workers dial, not the local stack's 127.0.0.1."""
+    environment = {**os.environ, **airflow.airflow_environment(settings)}
+    environment.pop("SPARK_LOCAL_IP", None)
+    return environment
 
 
 def exec_dashboard(settings: Settings) -> None:

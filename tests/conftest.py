@@ -24,6 +24,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if (TESTS_DIR / "integration" / "cluster") in parents:
             item.add_marker(pytest.mark.cluster)
+        if (TESTS_DIR / "compose") in parents:
+            item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.compose)
 
 
 @pytest.fixture(scope="session")

@@ -56,8 +56,8 @@ def test_depends_on_is_gated_by_health_and_init_and_has_no_cycle() -> None:
         assert _depends(name)["postgres"] == "service_healthy"
     for name in WORKERS:  # the stream's driver runs in a worker's task
         assert _depends(name)["spark-master"] == "service_healthy"
-    for name in SPARK_WORKERS:
-        assert _depends(name) == {"spark-master": "service_healthy"}
+    for name in SPARK_WORKERS:  # after init, whose image gives the shared checkpoint volume its owner
+        assert _depends(name) == {"spark-master": "service_healthy", "airflow-init": "service_completed_successfully"}
     for name in SERVICES:
         for dep, condition in _depends(name).items():
             assert dep in SERVICES, f"{name} depends on unknown {dep}"
@@ -73,9 +73,20 @@ def test_depends_on_is_gated_by_health_and_init_and_has_no_cycle() -> None:
         visit(name, ())
 
 
-def test_images_are_pinned_and_match_the_local_stack() -> None:
-    images = {name: service["image"] for name, service in SERVICES.items()}
-    for name, image in images.items():
+OFFICIAL_IMAGE = re.compile(r"\$\{(ELECTION_[A-Z]+_IMAGE):-([^}]+)\}")
+
+
+def _image(reference: str) -> tuple[str, str]:
+    """`${ELECTION_X_IMAGE:-official:tag}` -> (the variable, the official default)."""
+    match = OFFICIAL_IMAGE.fullmatch(reference)
+    assert match, f"{reference}: images are named through a variable with the official image as its default"
+    return match.group(1), match.group(2)
+
+
+def test_images_default_to_the_official_ones_pinned_and_match_the_local_stack() -> None:
+    images = {name: _image(s["image"]) for name, s in SERVICES.items() if s["image"] != "election-platform:0.1.0"}
+    images["python"] = _image(SERVICES["airflow-init"]["build"]["args"]["PYTHON_IMAGE"])
+    for name, (_, image) in images.items():
         repository, _, tag = image.rpartition(":")
         assert repository, f"{name}: {image} has no tag"
         assert tag != "latest"
@@ -83,19 +94,43 @@ def test_images_are_pinned_and_match_the_local_stack() -> None:
     kafka_pom = (ROOT / "maven/kafka-broker/pom.xml").read_text()
     kafka_version = re.search(r"<kafka.version>([^<]+)</kafka.version>", kafka_pom).group(1)
     for broker in BROKERS:
-        assert images[broker] == f"apache/kafka:{kafka_version}"
+        assert images[broker] == ("ELECTION_KAFKA_IMAGE", f"apache/kafka:{kafka_version}")
     pyspark = importlib.metadata.version("pyspark")
-    assert images["spark-master"].startswith(f"apache/spark:{pyspark}")
+    assert images["spark-master"][1].startswith(f"apache/spark:{pyspark}")
     for worker in SPARK_WORKERS:
         assert images[worker] == images["spark-master"]
-    assert images["redis"].startswith("redis:7.")
+    assert images["redis"][1].startswith("redis:7.")
+    assert images["postgres"][1].startswith("postgres:18.")
+    assert images["python"][1].startswith("python:3.11.")
+    # each image has its offline stand-in (make test-compose), and the project's Dockerfile the same default base
+    stand_ins = set(re.findall(r"^(ELECTION_[A-Z]+_IMAGE)=", (ROOT / "docker/offline/images.env").read_text(), re.M))
+    assert {variable for variable, _ in images.values()} == stand_ins
+    assert f"ARG PYTHON_IMAGE={images['python'][1]}" in (ROOT / "Dockerfile").read_text()
+    example = dict(re.findall(r"^(ELECTION_[A-Z]+_IMAGE)=(.*)$", (ROOT / ".env.example").read_text(), re.M))
+    assert example == dict(images.values()), ".env.example shows each image's default"
+
+
+def _kafka_property(variable: str) -> str:
+    """The official image's rule (kafka.docker.KafkaDockerWrapper): `.` -> `_`, `_` -> `__`, `-` -> `___`."""
+    return variable.removeprefix("KAFKA_").lower().replace("_", ".").replace("...", "-").replace("..", "_")
+
+
+def test_the_kafka_variables_name_real_broker_properties() -> None:
+    environment = SERVICES["kafka-1"]["environment"]
+    properties = {_kafka_property(key) for key in environment if key.startswith("KAFKA_") and key != "KAFKA_HEAP_OPTS"}
+    for listener in ("internal", "external"):
+        assert f"listener.name.{listener}.scram-sha-512.sasl.jaas.config" in properties
+        assert f"listener.name.{listener}.plain.sasl.jaas.config" in properties
+    assert {"sasl.enabled.mechanisms", "super.users", "log.dirs", "node.id"} <= properties
+    # the controller listener authenticates with PLAIN only (SCRAM's credentials live in the metadata it serves)
+    assert environment["KAFKA_LISTENER_NAME_CONTROLLER_SASL_ENABLED_MECHANISMS"] == "PLAIN"
 
 
 def test_the_airflow_services_share_one_anchor_built_from_the_repo() -> None:
     for name in (*AIRFLOW, *WORKERS, "airflow-init", "dashboard"):
         service = SERVICES[name]
         assert service["image"] == "election-platform:0.1.0"
-        assert service["build"] == "."
+        assert service["build"]["context"] == "."
         assert service["environment"]["ELECTION_SPARK_MASTER"] == "spark://spark-master:7077"
         assert service["environment"]["ELECTION_KAFKA_BOOTSTRAP"] == "kafka-1:19092,kafka-2:19092,kafka-3:19092"
         assert service["environment"]["ELECTION_KAFKA_REPLICATION_FACTOR"] == "3"
@@ -187,3 +222,31 @@ def test_no_secret_in_the_file_and_every_variable_is_documented() -> None:
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     used = set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", text))  # $${...} is the container's own variable
     assert used <= documented, f"undocumented in .env.example: {sorted(used - documented)}"
+
+
+DOCKERFILES = [ROOT / "Dockerfile", *sorted((ROOT / "docker/offline").glob("*/Dockerfile"))]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_download_in_a_build_trusts_the_ca_bundle_secret(dockerfile: Path) -> None:
+    """apt, pip and Maven run through docker/with-ca-bundle with the build secret mounted (a TLS-intercepting proxy's
+    CA), so the bundle is trusted during the step and never stored in a layer."""
+    steps = re.split(r"\n(?=[A-Z]+ )", dockerfile.read_text())
+    fetches = re.compile(r"apt-get|pip install (?!--no-deps --no-build-isolation)|mvn |localstack jars")  # not: local
+    downloads = [s for s in steps if s.startswith("RUN ") and fetches.search(s)]
+    assert downloads, f"{dockerfile} downloads nothing?"
+    for step in downloads:
+        assert "--mount=type=secret,id=ca_bundle" in step, step
+        assert "target=/usr/local/bin/with-ca-bundle" in step, step
+        assert "with-ca-bundle " in step.split("\\\n", 1)[1], step
+    assert "COPY /run/secrets" not in dockerfile.read_text()
+
+
+def test_in_a_container_the_spark_driver_listens_on_the_containers_address() -> None:
+    """The local stack pins Spark to 127.0.0.1; a Compose worker must not, or the executors dial their own loopback."""
+    from election.config import get_settings
+    from localstack import airflow, container
+
+    settings = get_settings()
+    assert airflow.airflow_environment(settings)["SPARK_LOCAL_IP"] == "127.0.0.1"
+    assert "SPARK_LOCAL_IP" not in container.airflow_environment(settings)
