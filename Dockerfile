@@ -24,10 +24,11 @@ ENV ELECTION_HOME=/opt/election \
 WORKDIR /opt/election
 
 # The full lock first: this layer is reused until requirements.txt changes.
-COPY requirements.txt pyproject.toml ./
+COPY requirements.txt ./
 RUN --mount=type=secret,id=ca_bundle --mount=type=bind,source=docker/with-ca-bundle,target=/usr/local/bin/with-ca-bundle \
     with-ca-bundle python -m pip install --requirement requirements.txt
 
+COPY pyproject.toml ./
 COPY include/ include/
 COPY localstack/ localstack/
 RUN python -m pip install --no-deps --no-build-isolation --editable .

@@ -18,6 +18,10 @@ export DOCKER_BUILDKIT=1
 offline=false
 [ "${1:-}" = "--offline" ] && offline=true
 
+if [ -n "${ELECTION_CA_BUNDLE:-}" ] && [ ! -s "$ELECTION_CA_BUNDLE" ]; then
+  echo "ELECTION_CA_BUNDLE=$ELECTION_CA_BUNDLE: no such file, or empty" >&2
+  exit 1
+fi
 ca=${ELECTION_CA_BUNDLE:-${PIP_CERT:-${SSL_CERT_FILE:-}}}
 build_args=()
 if [ -n "$ca" ] && [ -s "$ca" ]; then
@@ -45,7 +49,7 @@ if $offline; then
   for name in python postgres kafka spark redis; do
     var="ELECTION_${name^^}_IMAGE"
     echo "build: ${!var} (docker/offline/$name)"
-    "$docker" build --progress=plain "${build_args[@]}" -f "docker/offline/$name/Dockerfile" -t "${!var}" .
+    "$docker" build --progress=plain ${build_args[@]+"${build_args[@]}"} -f "docker/offline/$name/Dockerfile" -t "${!var}" .
   done
   project_args+=(--build-arg "PYTHON_IMAGE=$ELECTION_PYTHON_IMAGE")
 elif [ -n "${ELECTION_PYTHON_IMAGE:-}" ]; then
@@ -53,5 +57,5 @@ elif [ -n "${ELECTION_PYTHON_IMAGE:-}" ]; then
 fi
 
 echo "build: election-platform:0.1.0 (Dockerfile)"
-"$docker" build --progress=plain "${build_args[@]}" "${project_args[@]}" -t election-platform:0.1.0 .
+"$docker" build --progress=plain ${build_args[@]+"${build_args[@]}"} ${project_args[@]+"${project_args[@]}"} -t election-platform:0.1.0 .
 echo "build: done"

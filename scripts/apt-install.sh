@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/apt-install.sh <what needs them> <package>...: installs Debian packages with apt when we may (root, or
-# password-less sudo); otherwise says how. Never fails the caller: what needs the packages says so itself.
+# password-less sudo); otherwise says how. Never removes a package (--no-remove) and never fails the caller: what
+# needs the packages says so itself.
 set -u
 purpose="$1"
 shift
@@ -14,5 +15,5 @@ else
 fi
 echo "installing $* (Debian packages) for $purpose"
 # RUNLEVEL=1: a package's own service is not started (the stack runs its services itself)
-$apt_get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $apt_get install -y -qq "$@" >/dev/null \
+$apt_get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $apt_get install -y -qq --no-remove "$@" >/dev/null \
   || echo "could not install $*: $purpose will fail"

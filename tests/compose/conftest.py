@@ -6,6 +6,8 @@ One session: the engine started, the images built (cached between runs), the pro
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Iterator
 
@@ -23,12 +25,13 @@ SERVICES = sorted(yaml.safe_load((ROOT / "docker-compose.yaml").read_text())["se
 
 @pytest.fixture(scope="session")
 def compose(request: pytest.FixtureRequest) -> Iterator[ComposeProject]:
+    _ports_free()
     engine = Engine()
-    started = time.monotonic()
-    engine.start()
-    TIMINGS["engine start"] = time.monotonic() - started
     project = ComposeProject(engine, STATE / "compose.env")
     try:
+        started = time.monotonic()
+        engine.start()
+        TIMINGS["engine start"] = time.monotonic() - started
         TIMINGS["image builds (docker/build-images.sh --offline)"] = engine.build_images()
         write_env_file(project.env_file)
         project.down()  # a project a crashed run left behind
@@ -46,8 +49,11 @@ def compose(request: pytest.FixtureRequest) -> Iterator[ComposeProject]:
         raise
     finally:
         started = time.monotonic()
-        project.down()
-        engine.stop()
+        try:
+            if engine.process is not None:
+                project.down()
+        finally:
+            engine.stop()
         TIMINGS["compose down -v, engine stopped"] = time.monotonic() - started
 
 
@@ -56,6 +62,17 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("make test-compose: where the time went")
         for phase, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{phase:<50} {seconds:7.0f} s")
+
+
+def _ports_free() -> None:
+    """The project publishes the local stacks' ports: say so before building anything when one is taken."""
+    taken = []
+    for port in (5432, 8080, 8501, 9092, 9192, 9292):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                taken.append(port)
+    if taken:
+        pytest.fail(f"ports {taken} are in use: stop the local stack first (make down; make down PROFILE=cluster)")
 
 
 def _print_logs(project: ComposeProject) -> None:
@@ -82,6 +99,9 @@ def compose_settings(compose: ComposeProject) -> Iterator[Settings]:
     }
     values.update(read_env_file(compose.env_file))
     with pytest.MonkeyPatch.context() as patch:
+        for key in list(os.environ):  # a user's settings (make exports .env) are not the project's
+            if key.startswith(("ELECTION_", "AIRFLOW_ADMIN")):
+                patch.delenv(key)
         for key, value in values.items():
             patch.setenv(key, value)
         yield read_settings("cluster")

@@ -15,7 +15,6 @@ import os
 import secrets
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -26,8 +25,9 @@ from election.config import read_env_file
 ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / ".local" / "compose"
 DATA_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "election-platform" / "docker"
-# short paths: the engine's and containerd's Unix sockets live here (a socket path has a length limit)
-RUN_DIR = Path(tempfile.gettempdir()) / "election-compose"
+# short paths: the engine's and containerd's Unix sockets live here (a socket path has a length limit); /run is
+# root's, so no other user can prepare the directory a root daemon then trusts
+RUN_DIR = Path("/run/election-compose")
 SOCKET = RUN_DIR / "docker.sock"
 PIDFILE = RUN_DIR / "dockerd.pid"
 # Debian's docker CLI (20.10) builds with BuildKit by itself; a newer CLI without the buildx plugin cannot
@@ -64,6 +64,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _is_our_dockerd(pid: int) -> bool:
+    """The pid file's process is still a dockerd on our socket (not a reused pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(command) and command[0].endswith(b"dockerd") and f"--host=unix://{SOCKET}".encode() in command
+
+
 class Engine:
     """`dockerd` started and stopped by the test; `env` points the docker CLI and Compose at it."""
 
@@ -72,6 +81,8 @@ class Engine:
         self.process: subprocess.Popen | None = None
         # the project's settings come from its own .env only: a user's (exported by make) must not reach it
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("ELECTION_", "AIRFLOW", "DOCKER_"))}
+        if "ELECTION_CA_BUNDLE" in os.environ:  # the builds' CA bundle (docker/build-images.sh) is not a setting
+            inherited["ELECTION_CA_BUNDLE"] = os.environ["ELECTION_CA_BUNDLE"]
         self.env = {**inherited, "DOCKER_HOST": f"unix://{SOCKET}", "DOCKER": DOCKER, "COMPOSE_HTTP_TIMEOUT": "600"}
 
     def docker(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -83,6 +94,8 @@ class Engine:
         return result
 
     def start(self) -> None:
+        if os.geteuid() != 0:
+            raise EngineError("make test-compose starts a Docker engine and runs debootstrap: it must run as root")
         for tool in ("/usr/sbin/dockerd", DOCKER, COMPOSE, "/usr/sbin/debootstrap"):
             if not Path(tool).exists():
                 raise EngineError(f"{tool} missing: `make test-compose` installs it (scripts/install-docker.sh)")
@@ -102,6 +115,9 @@ class Engine:
                     f"--data-root={DATA_ROOT}",
                     f"--exec-root={RUN_DIR / 'exec'}",
                     f"--pidfile={PIDFILE}",
+                    # apart from any other engine's containers on a shared containerd
+                    "--containerd-namespace=election-compose",
+                    "--containerd-plugins-namespace=election-compose-plugins",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -109,8 +125,9 @@ class Engine:
             )
         deadline = time.monotonic() + 120
         while self.docker("version", timeout=30, check=False).returncode != 0:
-            if time.monotonic() > deadline:
-                raise EngineError(f"dockerd did not answer in 120 s; see {self.log}")
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+                raise EngineError(f"dockerd did not come up (exit code {self.process.poll()}); {self.log}:\n{tail}")
             time.sleep(1)
 
     def stop(self) -> None:
@@ -128,7 +145,7 @@ class Engine:
             pid = int(PIDFILE.read_text())
         except (FileNotFoundError, ValueError):
             return
-        if _alive(pid):  # one a crashed run left behind
+        if _alive(pid) and _is_our_dockerd(pid):  # one a crashed run left behind
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 90
             while _alive(pid) and time.monotonic() < deadline:

@@ -239,7 +239,8 @@ def test_every_download_in_a_build_trusts_the_ca_bundle_secret(dockerfile: Path)
         assert "--mount=type=secret,id=ca_bundle" in step, step
         assert "target=/usr/local/bin/with-ca-bundle" in step, step
         assert "with-ca-bundle " in step.split("\\\n", 1)[1], step
-    assert "COPY /run/secrets" not in dockerfile.read_text()
+    # the secret is only ever read inside with-ca-bundle, during a step: no Dockerfile copies or reads it
+    assert "/run/secrets" not in dockerfile.read_text()
 
 
 def test_in_a_container_the_spark_driver_listens_on_the_containers_address() -> None:
@@ -250,3 +251,16 @@ def test_in_a_container_the_spark_driver_listens_on_the_containers_address() -> 
     settings = get_settings()
     assert airflow.airflow_environment(settings)["SPARK_LOCAL_IP"] == "127.0.0.1"
     assert "SPARK_LOCAL_IP" not in container.airflow_environment(settings)
+
+
+def test_every_setting_the_file_uses_reaches_the_platforms_containers() -> None:
+    """A variable the file uses (a published port, a health check, the brokers' admin) and the platform reads must
+    reach its containers too, with the same default, or the two disagree once a user sets it."""
+    text = (ROOT / "docker-compose.yaml").read_text()
+    used = dict(re.findall(r"(?<!\$)\$\{(ELECTION_[A-Z_]+):-([^}]*)\}", text))
+    host_side = {"ELECTION_DB_PORT", "ELECTION_KAFKA_PORT", "ELECTION_KAFKA_CLUSTER_ID"}  # host ports; the brokers'
+    environment = SERVICES["airflow-init"]["environment"]
+    for variable, default in used.items():
+        if variable.endswith("_IMAGE") or variable in host_side:
+            continue
+        assert environment.get(variable) == f"${{{variable}:-{default}}}", f"{variable} does not reach the containers"

@@ -4,7 +4,7 @@
 # needs one, then runs the command as given.
 set -euo pipefail
 if ! getent passwd "$(id -u)" >/dev/null 2>&1; then
-  wrapper=$(ls /usr/lib/*/libnss_wrapper.so 2>/dev/null | head -1)
+  wrapper=$(ls /usr/lib/*/libnss_wrapper.so 2>/dev/null | head -1 || true)
   if [ -n "$wrapper" ]; then
     NSS_WRAPPER_PASSWD=$(mktemp)
     NSS_WRAPPER_GROUP=$(mktemp)
