@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -35,7 +36,8 @@ DOCKER = "/usr/bin/docker"
 COMPOSE = "/usr/bin/docker-compose"
 PROJECT = "election-compose-test"
 IMAGES = ROOT / "docker" / "offline" / "images.env"
-# the passwords docker-compose.yaml requires (`${VAR:?}`)
+# what docker-compose.yaml requires (`${VAR:?message}`): every password, read from the file itself
+REQUIRED = sorted(set(re.findall(r"(?<!\$)\$\{([A-Z_]+):\?", (ROOT / "docker-compose.yaml").read_text())))
 PASSWORDS = (
     "ELECTION_DB_PASSWORD",
     "ELECTION_DASHBOARD_DB_PASSWORD",
@@ -176,7 +178,7 @@ class Engine:
 def write_env_file(path: Path) -> dict[str, str]:
     """The project's .env for this run: generated passwords and cluster id, the stand-in images (0600)."""
     values = read_env_file(IMAGES)
-    values.update({name: secrets.token_urlsafe(18) for name in PASSWORDS})
+    values.update({name: secrets.token_urlsafe(18) for name in REQUIRED})
     values["ELECTION_KAFKA_CLUSTER_ID"] = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
