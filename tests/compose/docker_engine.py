@@ -38,20 +38,6 @@ PROJECT = "election-compose-test"
 IMAGES = ROOT / "docker" / "offline" / "images.env"
 # what docker-compose.yaml requires (`${VAR:?message}`): every password, read from the file itself
 REQUIRED = sorted(set(re.findall(r"(?<!\$)\$\{([A-Z_]+):\?", (ROOT / "docker-compose.yaml").read_text())))
-PASSWORDS = (
-    "ELECTION_DB_PASSWORD",
-    "ELECTION_DASHBOARD_DB_PASSWORD",
-    "ELECTION_STREAM_DB_PASSWORD",
-    "ELECTION_AIRFLOW_DB_PASSWORD",
-    "ELECTION_DB_SUPERUSER_PASSWORD",
-    "AIRFLOW_ADMIN_PASSWORD",
-    "ELECTION_KAFKA_PASSWORD",
-    "ELECTION_KAFKA_SEED_PASSWORD",
-    "ELECTION_KAFKA_CASTER_PASSWORD",
-    "ELECTION_KAFKA_STREAM_PASSWORD",
-    "ELECTION_KAFKA_DASHBOARD_PASSWORD",
-    "ELECTION_REDIS_PASSWORD",
-)
 
 
 class EngineError(RuntimeError):
