@@ -5,7 +5,6 @@ One session: the engine started, the images built (cached between runs), the pro
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import time
@@ -17,7 +16,6 @@ from docker_engine import ROOT, STATE, ComposeProject, Engine, write_env_file
 
 from election.config import Settings, read_env_file, read_settings
 
-log = logging.getLogger("compose")
 # what each phase took, printed at the end of the run (the figures of the closing note and the README)
 TIMINGS: dict[str, float] = {}
 SERVICES = sorted(yaml.safe_load((ROOT / "docker-compose.yaml").read_text())["services"])
