@@ -411,7 +411,9 @@ def test_a_flood_of_malformed_records_is_counted_exactly_and_grows_no_state(
     key = election.election_id
     votes = cast(election, election.voters[:600], dt.datetime(2026, 11, 3, 17, tzinfo=dt.UTC))
     job = subprocess.Popen(
-        job_command(settings, prefix, str(tmp_path / "checkpoint"), [key], trigger_interval="1 second"),
+        job_command(
+            settings, prefix, str(tmp_path / "checkpoint"), [key], trigger_interval="1 second", count_state_rows=True
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

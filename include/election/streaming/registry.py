@@ -13,6 +13,7 @@ addresses, birth dates or contacts, and no vote at all.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -57,6 +58,7 @@ class Registry:
     roll: DataFrame
     only: tuple[int, ...] | None = None  # the job was told to count only these
     voters: int = 0
+    timings: str = ""  # where the load's time went, for the job's log
     _cached: list[DataFrame] = field(default_factory=list)
 
     @classmethod
@@ -64,6 +66,7 @@ class Registry:
         cls, spark: SparkSession, database: Database, partitions: int, only: tuple[int, ...] | None = None
     ) -> Registry:
         scope = _scope(only)
+        clock = time.monotonic()
         with psycopg.connect(database.conninfo(), connect_timeout=10) as conn, conn.transaction():
             # one snapshot: the roll, candidates and counts of the same elections
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -73,6 +76,7 @@ class Registry:
             candidate_rows = conn.execute(read_sql("streaming/candidates.sql"), scope).fetchall()
             registered_rows = conn.execute(read_sql("streaming/registered_voters.sql"), scope).fetchall()
             roll_table = copy_table(conn, read_sql("streaming/voter_roll.sql"), scope, _ROLL_ARROW)
+        copied = time.monotonic()
         labels = {(int(e), cid): CandidateLabel(name, party, photo) for e, cid, name, party, photo in candidate_rows}
         registered = {(int(e), state): int(n) for e, state, n in registered_rows}
         if roll_table.num_rows:
@@ -86,7 +90,8 @@ class Registry:
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         voters = roll.count()  # materialised now, not during the first micro-batch
-        return cls(elections, labels, registered, roll, only, voters, [roll])
+        timings = f"read {copied - clock:.1f}s, into Spark {time.monotonic() - copied:.1f}s"
+        return cls(elections, labels, registered, roll, only, voters, timings, [roll])
 
     @property
     def parties(self) -> dict[tuple[int, str], str]:
