@@ -46,6 +46,9 @@ def test_local_stack_command(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "spark-sql-kafka-0-10_2.13" in _option(command, "--jars")
     assert "--packages" not in command, "nothing may be downloaded when the job starts"
     assert f"spark.pyspark.python={sys.executable}" in command
+    # one argument each (a list, not a shell line): the JVM options reach the driver and the executors whole
+    assert f"spark.driver.defaultJavaOptions={submit.JIT_OPTIONS}" in command
+    assert f"spark.executor.defaultJavaOptions={submit.JIT_OPTIONS}" in command
     application = command.index(str(submit.application(settings)))
     args = command[application + 1 :]
     assert _option(args, "--bootstrap-servers") == "broker-from-connection:9092"
