@@ -16,12 +16,9 @@ APP_NAME = "election-vote-aggregation"
 
 # HotSpot's optimising compiler (C2) only for the code that is really hot: ten times its default thresholds
 # (Tier4*: invocations 5,000, compile 15,000, loop back-edges 40,000). With the defaults C2 compiled every lukewarm
-# method (Spark's planner, code generated for one micro-batch and run a few thousand times) and took a third of the
-# JVM's CPU in the job's first minute on two cores (async-profiler on the 1M-vote drain: 33% of the samples in the
-# C2 compiler thread, as many as the tasks had). The per-record paths are run millions of times and still reach C2
-# within a few seconds. Measured back to back on the same 1M-vote backlog: drain 34.0 s -> 26.4 s (means of 6 and 5
-# runs), the job's CPU 91 s -> 73 s, freshness p95 2.66/3.17 s -> 2.22/2.78 s (two pairs); 30x the defaults: no
-# better (27.6 s); C1 only (TieredStopAtLevel=1): slower (37-44 s).
+# method (Spark's planner, code generated per query) and, on two cores, took a third of the JVM's CPU in the job's
+# first minute; the per-record paths run millions of times and still reach C2 within seconds. Profile and
+# measurements: README, Benchmarks > Where the time goes.
 JIT_OPTIONS = (
     "-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000"
     " -XX:Tier4CompileThreshold=150000 -XX:Tier4BackEdgeThreshold=400000"
