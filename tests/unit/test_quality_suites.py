@@ -76,6 +76,12 @@ VOTER_DEFECTS = {
         "address_state",
     ),
     "malformed email": (_set("email", "jane.doe.example.com"), "expect_column_values_to_match_regex", "email"),
+    # Python's `$` would match before the newline; Arrow's RE2 (the frames) and PostgreSQL (the tables) do not
+    "email with a trailing newline": (
+        _set("email", "jane.doe@example.com\n"),
+        "expect_column_values_to_match_regex",
+        "email",
+    ),
     "external picture URL": (
         _set("picture", "https://randomuser.me/api/portraits/women/3.jpg"),
         "expect_column_values_to_match_regex",

@@ -14,7 +14,8 @@ import great_expectations.expectations as gxe
 from election.domain import GENDERS, MIN_CANDIDATES, VOTING_AGE
 from election.regions import state_codes
 
-# Valid both as a Python regex (pandas) and a PostgreSQL POSIX regex (the loaded tables).
+# Valid, and meaning the same, as RE2 regexes (Arrow's, the generated frames: see `validate_frame`) and PostgreSQL
+# POSIX regexes (the loaded tables): `$` is the end of the value in both, never before a trailing newline.
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 COLOR_PATTERN = r"^#[0-9a-f]{6}$"
