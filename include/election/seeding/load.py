@@ -108,7 +108,7 @@ def load_seed(
                 rows[table] = _copy_table(conn, table, source, election_id, progress)
         conn.execute(read_sql("seed/election_states.sql"), {"election_id": election_id})
         # Fresh statistics for the checks' plans: without them the planner still sees the tables as they were
-        # before a million rows arrived and walks the new rows through nested loops (36 s of checks, not 16).
+        # before a million rows arrived and walks the new rows through nested loops (README, Where the time goes).
         conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in TABLES)))
         if check is not None:
             check(conn, election_id)
