@@ -12,24 +12,35 @@ import pyarrow.csv as pacsv
 
 
 class _CopyStream(io.RawIOBase):
-    """The bytes of a COPY ... TO STDOUT, as a file Arrow can read."""
+    """The bytes of a COPY ... TO STDOUT, as a file Arrow can read.
+
+    PostgreSQL sends one message per row, and psycopg hands them over one at a time: each read fills the caller's
+    buffer with as many rows as fit (one call per megabyte, not one per row), the rest of a row kept for the next.
+    """
 
     def __init__(self, copy: psycopg.Copy) -> None:
-        self._copy, self._pending = copy, memoryview(b"")
+        self._copy, self._pending = copy, None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        while not self._pending:
-            chunk = self._copy.read()
-            if not chunk:
-                return 0
-            self._pending = memoryview(bytes(chunk))
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+        view = memoryview(buffer).cast("B")
+        size, filled, pending, read = len(view), 0, self._pending, self._copy.read
+        while True:
+            if not pending:
+                pending = read()
+                if not pending:
+                    break
+            end = filled + len(pending)
+            if end > size:  # the buffer is full: the rest of this row waits for the next call
+                view[filled:] = pending[: size - filled]
+                pending, filled = pending[size - filled :], size
+                break
+            view[filled:end] = pending
+            filled, pending = end, None
+        self._pending = pending
+        return filled
 
 
 def copy_batches(
