@@ -3,6 +3,10 @@
 Benchmarks run against the live stack without touching what a user has: every election they measure is their
 own (deleted at the end), and every topic they produce to or read from is the platform's topic under a prefix of
 their own (`bench_<name>_`), created as `make up` creates the real ones and deleted at the end.
+
+The schema must be at its newest revision. A database that has none yet (a stack just started, `election_schema`
+never run) gets it here, as `election_schema` would make it; one at an older revision is the user's to migrate
+(`election_schema`), so the benchmark stops and says so rather than migrating their data.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from confluent_kafka.admin import AdminClient
 from election import elections
 from election.config import Settings, Topics
 from election.kafka_topics import create_topics, topic_specs
+from election.migrations import upgrade_database
+from election.schema import readers, schema_revision, upsert_regions
 
 
 @dataclass
@@ -52,8 +58,30 @@ class Workspace:
         return election_id
 
 
+class SchemaNotCurrent(SystemExit):
+    """The election database is at an older revision than the code's (a benchmark does not migrate it)."""
+
+
+def require_schema(settings: Settings) -> None:
+    """The schema at its newest revision: created on a database that has none, refused on an older one."""
+    url = settings.election_db.sqlalchemy_url("psycopg")
+    current, newest = schema_revision(url)
+    if current == newest:
+        return
+    if current is not None:
+        raise SchemaNotCurrent(
+            f"[bench] the election database's schema is at revision {current}, this code's is {newest}: "
+            "trigger election_schema in Airflow to migrate it, then run the benchmarks again"
+        )
+    print(f"[bench] the election database has no schema yet: creating it (revision {newest}), as election_schema does")
+    upgrade_database(url, readers(settings))
+    with psycopg.connect(settings.election_db.conninfo()) as conn:
+        upsert_regions(conn)
+
+
 @contextlib.contextmanager
 def workspace(settings: Settings, name: str) -> Iterator[Workspace]:
+    require_schema(settings)
     prefix = f"bench_{name}_"
     topics = settings.topics.prefixed(prefix)
     specs = topic_specs(settings, topics)
