@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 import support
+from psycopg import sql
 
 from election import elections
-from election.config import Settings
+from election.config import Database, Settings
 from localstack import airflow
 from localstack.kafka import Kafka
 from localstack.postgres import Postgres
@@ -42,6 +43,28 @@ def stack_is_up(settings: Settings) -> None:
 @pytest.fixture
 def admin(settings: Settings):
     return support.admin(settings)
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    """A scratch database of the test's own, owned by the application's role, empty, dropped afterwards."""
+    name = f"scratch_db_{uuid.uuid4().hex[:8]}"
+    postgres = Postgres(settings)
+    with postgres.superuser_connect() as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(settings.election_db.user)
+            )
+        )
+    yield Database(
+        settings.election_db.host,
+        settings.election_db.port,
+        name,
+        settings.election_db.user,
+        settings.election_db.password,
+    )
+    with postgres.superuser_connect() as admin:
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ migration applies once."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from psycopg import sql
@@ -29,28 +26,6 @@ SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
     UNION ALL SELECT format('trigger %s %s', tgrelid::regclass, tgname) FROM pg_trigger WHERE NOT tgisinternal
 ) AS schema(line)
 """
-
-
-@pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    """A database of the test's own, owned by the application's role, dropped afterwards."""
-    name = f"migration_test_{uuid.uuid4().hex[:8]}"
-    postgres = Postgres(settings)
-    with postgres.superuser_connect() as admin:
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(name), sql.Identifier(settings.election_db.user)
-            )
-        )
-    yield Database(
-        settings.election_db.host,
-        settings.election_db.port,
-        name,
-        settings.election_db.user,
-        settings.election_db.password,
-    )
-    with postgres.superuser_connect() as admin:
-        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def legacy_installation(db: Database) -> None:

@@ -62,22 +62,23 @@ class Readers:
     stream: str
 
 
-def upgrade(connection: sa.Connection, readers: Readers) -> tuple[str | None, str]:
-    """Apply every migration the database lacks, in the caller's transaction; (revision before, after)."""
+def upgrade(connection: sa.Connection, readers: Readers, target: str = "head") -> tuple[str | None, str]:
+    """Apply every migration the database lacks up to `target` (the newest: "head"), in the caller's transaction;
+    (revision before, after)."""
     before = current(connection)
     # The readers' role names, for the migrations' grants: settings of this transaction, bound, never SQL text.
     for name, role in (("election.dashboard_role", readers.dashboard), ("election.stream_role", readers.stream)):
         connection.exec_driver_sql("SELECT set_config(%s, %s, true)", (name, role))
-    command.upgrade(alembic_config(connection), "head")
-    return before, head()
+    command.upgrade(alembic_config(connection), target)
+    return before, current(connection) or target
 
 
-def upgrade_database(url: str, readers: Readers) -> tuple[str | None, str]:
+def upgrade_database(url: str, readers: Readers, target: str = "head") -> tuple[str | None, str]:
     """`upgrade` on its own connection and transaction (committed when every migration applied)."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     try:
         with engine.begin() as connection:
-            return upgrade(connection, readers)
+            return upgrade(connection, readers, target)
     finally:
         engine.dispose()
 
