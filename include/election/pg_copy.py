@@ -15,7 +15,8 @@ class _CopyStream(io.RawIOBase):
     """The bytes of a COPY ... TO STDOUT, as a file Arrow can read.
 
     PostgreSQL sends one message per row, and psycopg hands them over one at a time: each read fills the caller's
-    buffer with as many rows as fit (one call per megabyte, not one per row), the rest of a row kept for the next.
+    buffer with as many rows as fit (one call per read Arrow makes, not one per row), the rest of a row kept for
+    the next.
     """
 
     def __init__(self, copy: psycopg.Copy) -> None:
