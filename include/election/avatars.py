@@ -19,9 +19,15 @@ _HAIR = ("#2b2118", "#5a3825", "#a0662f", "#d9b26f", "#8d8d8d", "#b5452a", "#1d1
 _SHIRT = ("#2f5d8a", "#8a2f45", "#2f8a5d", "#6a4c93", "#c27c0e", "#3b3b3b", "#0f7c8c", "#9c3d1d")
 
 
+def avatar_url_parts(kind: str) -> tuple[str, str]:
+    """What comes before and after the id in the URL of a `kind`'s pictures (to build many at once)."""
+    return f"avatars/{kind}/", ".svg"
+
+
 def avatar_url(kind: str, entity_id: str) -> str:
     """The project-relative URL of an entity's picture (`kind` is "candidates" or "voters")."""
-    url = f"avatars/{kind}/{entity_id}.svg"
+    prefix, suffix = avatar_url_parts(kind)
+    url = f"{prefix}{entity_id}{suffix}"
     if not _URL.match(url):
         raise ValueError(f"not an avatar kind/id: {kind!r}, {entity_id!r}")
     return url

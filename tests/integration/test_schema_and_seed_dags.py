@@ -13,6 +13,7 @@ import support
 
 from election import elections
 from election.config import Settings
+from election.quality import suites
 from election.quality.connection import LendableConnection
 from election.quality.validation import DataQualityError
 from election.seeding.load import load_seed
@@ -175,6 +176,90 @@ def test_a_defect_planted_in_the_loaded_rows_fails_the_suites_with_a_summary(set
     summary = str(error.value)
     assert "expect_column_values_to_match_regex on column 'email': 1 of 1,500 rows fail" in summary
     assert "not-an-email" in summary
+    assert _new_since(settings, before) == []
+
+
+# A value breaking each rule the checks after the load leave to the tables' constraints (suites.ENFORCED_BY_TABLE),
+# planted in row 0 of the staged frame (DUPLICATE: row 1's value). A rule added there without a value here fails.
+DUPLICATE = object()
+OUTSIDE_THE_RULE = {
+    ("expect_column_values_to_be_unique", "party_id"): DUPLICATE,
+    ("expect_column_values_to_be_unique", "party_name"): DUPLICATE,
+    ("expect_column_values_to_be_unique", "candidate_id"): DUPLICATE,
+    ("expect_column_values_to_be_unique", "voter_id"): DUPLICATE,
+    ("expect_column_values_to_be_unique", "registration_number"): DUPLICATE,
+    ("expect_column_values_to_match_regex", "color"): "red",
+    ("expect_column_values_to_be_in_set", "party_id"): 99,
+    ("expect_column_values_to_be_in_set", "gender"): "unknown",
+    ("expect_column_values_to_be_in_set", "address_state"): "XX",
+}
+LEFT_TO_CONSTRAINTS = [
+    (table, rule, constraint)
+    for table, rules in suites.ENFORCED_BY_TABLE.items()
+    for rule, constraint in rules.items()
+    if constraint != suites.NOT_NULL
+]
+
+
+def test_the_rules_left_to_not_null_columns_are_declared_so(settings: Settings) -> None:
+    declared = [
+        (table, column)
+        for table, rules in suites.ENFORCED_BY_TABLE.items()
+        for (_, column), constraint in rules.items()
+        if constraint == suites.NOT_NULL
+    ]
+    with support.connect(settings) as conn:
+        nullable = [
+            (table, column)
+            for table, column in declared
+            if not conn.execute(
+                "SELECT attnotnull FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s", (table, column)
+            ).fetchone()[0]
+        ]
+    assert len(declared) > 20
+    assert nullable == []
+
+
+@pytest.mark.parametrize(
+    ("table", "rule", "constraint"), LEFT_TO_CONSTRAINTS, ids=[f"{t}.{r[1]} {r[0]}" for t, r, _ in LEFT_TO_CONSTRAINTS]
+)
+def test_a_row_breaking_a_rule_left_to_a_constraint_is_refused_by_it(
+    settings: Settings, tmp_path, table: str, rule: tuple[str, str], constraint: str
+) -> None:
+    """The checks after the load skip this rule because the table refuses any row that breaks it: planted past
+    the generated frame's checks, such a row fails the load on exactly that constraint, and no election is left.
+    A key's rule holds per election: the constraint's columns are the election and the checked column."""
+    column = rule[1]
+    with support.connect(settings) as conn:
+        columns = {
+            row[0]
+            for row in conn.execute(
+                "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a"
+                " ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+                " WHERE c.conrelid = %s::regclass AND c.conname = %s",
+                (table, constraint),
+            )
+        }
+    if rule[0] == "expect_column_values_to_be_unique":
+        assert columns == {"election_id", column}
+    else:
+        assert column in columns
+
+    request = SeedRequest(300, 3, 24, settings.election_date)
+    staged = generate_step(request, tmp_path)
+    frame = staged.table(table)
+    values = frame[column].to_pylist()
+    planted = OUTSIDE_THE_RULE[rule]
+    values[0] = values[1] if planted is DUPLICATE else planted
+    index = frame.schema.get_field_index(column)
+    staged.write(table, frame.set_column(index, column, pa.array(values, frame.schema.field(index).type)))
+    before = _elections(settings)
+    with (
+        LendableConnection.connect(settings.election_db.conninfo()) as conn,
+        pytest.raises(psycopg.errors.IntegrityError) as refused,
+    ):
+        load_step(conn, staged, name="constraint test", seed_run=f"election_seed/constraint-{table}-{column}")
+    assert refused.value.diag.constraint_name == constraint
     assert _new_since(settings, before) == []
 
 

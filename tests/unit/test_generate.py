@@ -15,7 +15,7 @@ from election.seeding.generate import (
     generate_parties_and_candidates,
     generate_voters,
 )
-from election.seeding.pipeline import with_age_on_election_day
+from election.seeding.pipeline import with_derived_columns
 from election.seeding.staging import SeedRequest
 
 ELECTION_DAY = dt.date(2026, 11, 3)
@@ -46,7 +46,7 @@ def test_voters_follow_the_population_weights() -> None:
 
 
 def test_every_voter_is_an_adult_on_election_day_and_ids_are_unique() -> None:
-    voters = with_age_on_election_day(generate_voters(50_000, 3, ELECTION_DAY), ELECTION_DAY)
+    voters = with_derived_columns(generate_voters(50_000, 3, ELECTION_DAY), ELECTION_DAY)
     assert voters["age_on_election_day"].min() == 18
     assert voters["age_on_election_day"].max() <= 100
     assert voters["voter_id"].is_unique

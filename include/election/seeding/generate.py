@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from faker import Faker
 from faker.providers.person.en_US import Provider as PersonProvider
 
-from election.avatars import avatar_url
+from election.avatars import avatar_url, avatar_url_parts
 from election.domain import GENDER_WEIGHTS, GENDERS, MAX_AGE, MAX_CANDIDATES, MIN_CANDIDATES, PARTIES, VOTING_AGE
 from election.regions import population_weights
 
@@ -216,6 +216,7 @@ def voters_table(num_voters: int, random_seed: int, election_date: dt.date) -> p
     local_part = pc.replace_substring_regex(local_part, r"[^a-z0-9.]", "")
     domain = _sample(contact_rng, EMAIL_DOMAINS, n)
     email = pc.binary_join_element_wise(local_part, domain, "@")
+    picture_prefix, picture_suffix = avatar_url_parts("voters")
 
     table = pa.table(
         {
@@ -233,7 +234,7 @@ def voters_table(num_voters: int, random_seed: int, election_date: dt.date) -> p
             "email": email,
             "phone_number": phone(),
             "cell_number": phone(),
-            "picture": pc.binary_join_element_wise("avatars/voters/", voter_ids, ".svg", ""),
+            "picture": pc.binary_join_element_wise(picture_prefix, voter_ids, picture_suffix, ""),
             "registered_age": pa.array(registered_age, pa.int32()),
         }
     )

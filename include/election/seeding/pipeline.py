@@ -17,6 +17,7 @@ from airflow.sdk import ObjectStoragePath
 from confluent_kafka import Producer
 
 from election import elections
+from election.avatars import avatar_url_parts
 from election.progress import Progress
 from election.quality.connection import LendableConnection
 from election.seeding.load import LoadResult, load_seed
@@ -47,13 +48,18 @@ def generate_step(request: SeedRequest, staging: ObjectStoragePath | Path) -> St
     return staged
 
 
-def with_age_on_election_day(voters: pd.DataFrame, election_date: dt.date) -> pd.DataFrame:
-    """The voters frame with the derived column the voters suite checks (whole years on election day)."""
+def with_derived_columns(voters: pd.DataFrame, election_date: dt.date) -> pd.DataFrame:
+    """The voters frame with the derived columns the voters suite checks, as `sql/seed/loaded_voters.sql` derives
+    them from the loaded rows: whole years on election day, and the voter's own avatar URL."""
+    picture_prefix, picture_suffix = avatar_url_parts("voters")
     born = pd.to_datetime(voters["date_of_birth"])
     before_birthday = (born.dt.month > election_date.month) | (
         (born.dt.month == election_date.month) & (born.dt.day > election_date.day)
     )
-    return voters.assign(age_on_election_day=election_date.year - born.dt.year - before_birthday.astype(int))
+    return voters.assign(
+        age_on_election_day=election_date.year - born.dt.year - before_birthday.astype(int),
+        own_picture=picture_prefix + voters["voter_id"] + picture_suffix,
+    )
 
 
 def validate_generated_step(staged: StagedSeed) -> list[str]:
@@ -72,7 +78,7 @@ def validate_generated_step(staged: StagedSeed) -> list[str]:
         ),
         validate_frame(
             suites.voters_suite(),
-            with_age_on_election_day(staged.frame("voters"), staged.request.election_date),
+            with_derived_columns(staged.frame("voters"), staged.request.election_date),
             "generated voters",
         ),
     ]
@@ -106,32 +112,25 @@ def load_step(conn: LendableConnection, staged: StagedSeed, *, name: str, seed_r
 
 
 def validate_loaded(conn: LendableConnection, request: SeedRequest) -> list[str]:
-    """The same suites on the rows just loaded (run as SQL inside the load's transaction, before it commits),
-    plus row counts and referential integrity. Raises DataQualityError: the load then rolls back."""
+    """The suites' rules on the rows just loaded (run as SQL inside the load's transaction, before it commits),
+    but those the tables' constraints enforce, plus the row counts. Raises DataQualityError: the load then rolls
+    back."""
     from election.quality import suites
     from election.quality.validation import DataQualityError, validate_query
 
     start = time.perf_counter()
     parties = read_sql("seed/loaded_parties.sql")
-    candidates = read_sql("seed/loaded_candidates.sql")
-    voters = read_sql("seed/loaded_voters.sql")
     party_ids = [row[0] for row in conn.execute(f"SELECT party_id FROM ({parties}) loaded").fetchall()]
+    checks = [
+        ("parties", suites.parties_suite(), request.num_candidates),
+        ("candidates", suites.candidates_suite(party_ids), request.num_candidates),
+        ("voters", suites.voters_suite(), request.num_voters),
+    ]
     reports = [
-        validate_query(suites.parties_suite(), conn, parties, "parties table"),
-        validate_query(suites.candidates_suite(party_ids), conn, candidates, "candidates table"),
-        validate_query(suites.voters_suite(), conn, voters, "voters table"),
         validate_query(
-            suites.loaded_table_suite("parties", request.num_candidates), conn, parties, "parties table (counts)"
-        ),
-        validate_query(
-            suites.loaded_table_suite("candidates", request.num_candidates),
-            conn,
-            candidates,
-            "candidates table (counts, references)",
-        ),
-        validate_query(
-            suites.loaded_table_suite("voters", request.num_voters), conn, voters, "voters table (counts, references)"
-        ),
+            suites.loaded_suite(table, suite, rows), conn, read_sql(f"seed/loaded_{table}.sql"), f"{table} table"
+        )
+        for table, suite, rows in checks
     ]
     return _conclude(reports, start, DataQualityError)
 
