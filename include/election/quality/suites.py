@@ -49,31 +49,32 @@ VOTER_REQUIRED = (
 # include `election_id`, and the checks after the load read one election's rows. A test checks that each
 # constraint exists and rejects a row breaking its rule (`tests/integration/test_schema_and_seed_dags.py`).
 NOT_NULL = "NOT NULL"
-_NOT_NULL = "expect_column_values_to_not_be_null"
-_UNIQUE = "expect_column_values_to_be_unique"
-_IN_SET = "expect_column_values_to_be_in_set"
+_EXPECT_NOT_NULL = "expect_column_values_to_not_be_null"
+_EXPECT_UNIQUE = "expect_column_values_to_be_unique"
+_EXPECT_IN_SET = "expect_column_values_to_be_in_set"
+_EXPECT_MATCH = "expect_column_values_to_match_regex"
 ENFORCED_BY_TABLE: dict[str, dict[tuple[str, str], str]] = {
     "parties": {
-        **{(_NOT_NULL, column): NOT_NULL for column in ("party_id", "party_name", "color")},
-        (_UNIQUE, "party_id"): "parties_pkey",
-        (_UNIQUE, "party_name"): "parties_election_id_party_name_key",
-        ("expect_column_values_to_match_regex", "color"): "parties_color_check",
+        **{(_EXPECT_NOT_NULL, column): NOT_NULL for column in ("party_id", "party_name", "color")},
+        (_EXPECT_UNIQUE, "party_id"): "parties_pkey",
+        (_EXPECT_UNIQUE, "party_name"): "parties_election_id_party_name_key",
+        (_EXPECT_MATCH, "color"): "parties_color_check",
     },
     "candidates": {
         **{
-            (_NOT_NULL, column): NOT_NULL
+            (_EXPECT_NOT_NULL, column): NOT_NULL
             for column in ("candidate_id", "candidate_name", "party_id", "biography", "campaign_platform", "photo_url")
         },
-        (_UNIQUE, "candidate_id"): "candidates_pkey",
-        (_UNIQUE, "party_id"): "candidates_election_id_party_id_key",
-        (_IN_SET, "party_id"): "candidates_election_id_party_id_fkey",
+        (_EXPECT_UNIQUE, "candidate_id"): "candidates_pkey",
+        (_EXPECT_UNIQUE, "party_id"): "candidates_election_id_party_id_key",
+        (_EXPECT_IN_SET, "party_id"): "candidates_election_id_party_id_fkey",
     },
     "voters": {
-        **{(_NOT_NULL, column): NOT_NULL for column in VOTER_REQUIRED},
-        (_UNIQUE, "voter_id"): "voters_pkey",
-        (_UNIQUE, "registration_number"): "voters_election_id_registration_number_key",
-        (_IN_SET, "gender"): "voters_gender_check",
-        (_IN_SET, "address_state"): "voters_address_state_fkey",
+        **{(_EXPECT_NOT_NULL, column): NOT_NULL for column in VOTER_REQUIRED},
+        (_EXPECT_UNIQUE, "voter_id"): "voters_pkey",
+        (_EXPECT_UNIQUE, "registration_number"): "voters_election_id_registration_number_key",
+        (_EXPECT_IN_SET, "gender"): "voters_gender_check",
+        (_EXPECT_IN_SET, "address_state"): "voters_address_state_fkey",
     },
 }
 
