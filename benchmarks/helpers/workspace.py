@@ -25,8 +25,7 @@ from confluent_kafka.admin import AdminClient
 from election import elections
 from election.config import Settings, Topics
 from election.kafka_topics import create_topics, topic_specs
-from election.migrations import upgrade_database
-from election.schema import readers, schema_revision, upsert_regions
+from election.schema import bring_up_to_date, schema_revision
 
 
 @dataclass
@@ -74,9 +73,7 @@ def require_schema(settings: Settings) -> None:
             "trigger election_schema in Airflow to migrate it, then run the benchmarks again"
         )
     print(f"[bench] the election database has no schema yet: creating it (revision {newest}), as election_schema does")
-    upgrade_database(url, readers(settings))
-    with psycopg.connect(settings.election_db.conninfo()) as conn:
-        upsert_regions(conn)
+    bring_up_to_date(settings)
 
 
 @contextlib.contextmanager

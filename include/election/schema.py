@@ -26,6 +26,17 @@ def readers(settings: Settings) -> migrations.Readers:
     return migrations.Readers(dashboard=settings.dashboard_db_user, stream=settings.stream_db_user)
 
 
+def bring_up_to_date(settings: Settings) -> tuple[str | None, str]:
+    """The election database as `election_schema` leaves it: migrated to the newest revision, regions written
+    (both idempotent: a user's data is kept). `election_schema` runs the two as tasks of their own, each with its
+    log; this is the same for code outside Airflow (the tests' session, a benchmark on a new stack). Returns
+    (revision before, revision after)."""
+    revisions = migrations.upgrade_database(settings.election_db.sqlalchemy_url("psycopg"), readers(settings))
+    with psycopg.connect(settings.election_db.conninfo()) as conn:
+        upsert_regions(conn)
+    return revisions
+
+
 def schema_revision(url: str) -> tuple[str | None, str]:
     """(the revision the database is at, the newest revision)."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)

@@ -79,12 +79,9 @@ def scratch_topic(settings: Settings) -> Iterator[str]:
 @pytest.fixture(scope="session", autouse=True)
 def schema(settings: Settings, stack_is_up) -> None:
     """The schema at its newest revision, as election_schema leaves it (idempotent: a user's data is kept)."""
-    from election.migrations import upgrade_database
-    from election.schema import readers, upsert_regions
+    from election.schema import bring_up_to_date
 
-    upgrade_database(settings.election_db.sqlalchemy_url("psycopg"), readers(settings))
-    with support.connect(settings) as conn:
-        upsert_regions(conn)
+    bring_up_to_date(settings)
 
 
 @pytest.fixture(scope="session", autouse=True)
