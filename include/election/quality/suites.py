@@ -26,6 +26,8 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 COLOR_PATTERN = r"^#[0-9a-f]{6}$"
 CANDIDATE_PHOTO_PATTERN = r"^avatars/candidates/[0-9a-f-]{36}\.svg$"
 
+PARTY_REQUIRED = ("party_id", "party_name", "color")
+CANDIDATE_REQUIRED = ("candidate_id", "candidate_name", "party_id", "biography", "campaign_platform", "photo_url")
 VOTER_REQUIRED = (
     "voter_id",
     "voter_name",
@@ -55,16 +57,13 @@ _EXPECT_IN_SET = "expect_column_values_to_be_in_set"
 _EXPECT_MATCH = "expect_column_values_to_match_regex"
 ENFORCED_BY_TABLE: dict[str, dict[tuple[str, str], str]] = {
     "parties": {
-        **{(_EXPECT_NOT_NULL, column): NOT_NULL for column in ("party_id", "party_name", "color")},
+        **{(_EXPECT_NOT_NULL, column): NOT_NULL for column in PARTY_REQUIRED},
         (_EXPECT_UNIQUE, "party_id"): "parties_pkey",
         (_EXPECT_UNIQUE, "party_name"): "parties_election_id_party_name_key",
         (_EXPECT_MATCH, "color"): "parties_color_check",
     },
     "candidates": {
-        **{
-            (_EXPECT_NOT_NULL, column): NOT_NULL
-            for column in ("candidate_id", "candidate_name", "party_id", "biography", "campaign_platform", "photo_url")
-        },
+        **{(_EXPECT_NOT_NULL, column): NOT_NULL for column in CANDIDATE_REQUIRED},
         (_EXPECT_UNIQUE, "candidate_id"): "candidates_pkey",
         (_EXPECT_UNIQUE, "party_id"): "candidates_election_id_party_id_key",
         (_EXPECT_IN_SET, "party_id"): "candidates_election_id_party_id_fkey",
@@ -110,7 +109,7 @@ def parties_suite() -> gx.ExpectationSuite:
     return gx.ExpectationSuite(
         name="parties",
         expectations=[
-            *_not_null("party_id", "party_name", "color"),
+            *_not_null(*PARTY_REQUIRED),
             gxe.ExpectColumnValuesToBeUnique(column="party_id"),
             gxe.ExpectColumnValuesToBeUnique(column="party_name"),
             gxe.ExpectColumnValuesToMatchRegex(column="color", regex=COLOR_PATTERN),
@@ -123,7 +122,7 @@ def candidates_suite(party_ids: list[int]) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(
         name="candidates",
         expectations=[
-            *_not_null("candidate_id", "candidate_name", "party_id", "biography", "campaign_platform", "photo_url"),
+            *_not_null(*CANDIDATE_REQUIRED),
             gxe.ExpectTableRowCountToBeBetween(min_value=MIN_CANDIDATES),
             gxe.ExpectColumnValuesToBeUnique(column="candidate_id"),
             gxe.ExpectColumnValuesToMatchRegex(column="candidate_id", regex=UUID_PATTERN),
