@@ -13,6 +13,13 @@ reached its rank; its screen time, when the figure on the page (read every 100 m
 the job's queries run and the page shows the election; the first `--warmup` seconds of votes are not measured. For
 scale, the dashboard's refresh interval is printed beside the figures: half of it is the mean wait a page adds on
 its own.
+
+Where the time goes: a third series, the sum of the election's per-candidate totals on `votes_per_candidate` as a
+consumer of the benchmark's own reads them, splits each vote's delay at its publication: commit -> published (the
+caster's produce, the stream's micro-batch, the aggregate's publication) and published -> screen (the page's
+refresh, its read of the topics, the render). The job's `[progress]` lines of the measured period give its
+micro-batches: how many, how long, and the mean of each part Spark reports; the CPU each party used over the
+casting (in cores: CPU seconds per second) beside the machine's, whose cores they all share.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from __future__ import annotations
 import argparse
 import bisect
 import dataclasses
+import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -28,8 +37,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+from confluent_kafka import Consumer, TopicPartition
 from helpers import results
 from helpers.stream import start_job
 from helpers.workspace import table, workspace
@@ -43,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from browser import local_only_page  # Debian's Chromium via Playwright, offline
 
 DEFAULT_REFRESH_SECONDS = 2  # the page's own default (dashboard/render.py)
+PROGRESS = re.compile(r"\[progress\] (\S+) batch=\d+ input=(\d+) rows .* duration=(\d+)ms .*\((.*)\)\s*$")
 VOTES_CAST = "Array.from(document.querySelectorAll('[data-testid=\"stMetricValue\"]'))[1]?.innerText ?? ''"
 
 
@@ -84,6 +97,101 @@ def poll_committed(space, election_id: int, stop: threading.Event, series: list[
             time.sleep(0.05)
 
 
+def poll_published(space, election_id: int, stop: threading.Event, series: list[tuple[float, int]]) -> None:
+    """(time, the sum of the election's latest per-candidate totals on the workspace's `votes_per_candidate`) at each
+    new value, read from the start of the topic."""
+    topic = space.topics.votes_per_candidate
+    consumer = Consumer(space.settings.kafka_client_config(**{"group.id": "bench-screen", "enable.auto.commit": False}))
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, partition, 0) for partition in partitions])
+        totals: dict[str, int] = {}
+        while not stop.is_set():
+            messages = [m for m in consumer.consume(1_000, timeout=0.05) if m.error() is None and m.value()]
+            seen = time.perf_counter()
+            for message in messages:
+                value = json.loads(message.value())
+                if value.get("election_id") == election_id:
+                    totals[value["candidate_id"]] = value["total_votes"]
+            if messages:
+                series.append((seen, sum(totals.values())))
+    finally:
+        consumer.close()
+
+
+def _cpu(process: psutil.Process | None, *, itself: bool = True, descendants: bool = True) -> float:
+    """CPU seconds (user + system) of a process and/or its descendants alive now; 0 for a process that is gone."""
+    if process is None:
+        return 0.0
+    total = 0.0
+    try:
+        members = ([process] if itself else []) + (process.children(recursive=True) if descendants else [])
+    except psutil.NoSuchProcess:
+        return 0.0
+    for each in members:
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+@dataclasses.dataclass
+class CpuShares:
+    """Cores used over a period by named processes (each a function of its CPU seconds so far), and by the whole
+    machine."""
+
+    trees: dict[str, Callable[[], float]]
+    _start: dict[str, float] = dataclasses.field(default_factory=dict)
+    _began: float = 0.0
+    _machine: float = 0.0
+
+    def start(self) -> None:
+        self._start = {name: seconds() for name, seconds in self.trees.items()}
+        self._began, self._machine = time.monotonic(), self._busy()
+
+    def rows(self) -> list[tuple[str, str]]:
+        wall = time.monotonic() - self._began
+        used = {name: (seconds() - self._start[name]) / wall for name, seconds in self.trees.items()}
+        machine = (self._busy() - self._machine) / wall
+        parts = ", ".join(f"{name} {cores:.2f}" for name, cores in used.items())
+        return [("CPU over the casting (cores)", f"machine {machine:.2f} of {psutil.cpu_count()}: {parts}")]
+
+    @staticmethod
+    def _busy() -> float:
+        times = psutil.cpu_times()
+        return times.user + times.nice + times.system + getattr(times, "irq", 0) + getattr(times, "softirq", 0)
+
+
+def batch_rows(progress: list[tuple[float, str]], since: float) -> list[tuple[str, str]]:
+    """Per query, the micro-batches the job reported after `since`: count, mean input, mean/p95 duration, mean parts."""
+    by_query: dict[str, list[tuple[int, int, dict[str, int]]]] = {}
+    for at, line in progress:
+        match = PROGRESS.search(line)
+        if match and at >= since:
+            name, rows, duration, parts = match.groups()
+            split = {k: int(v) for k, v in (part.split("=") for part in parts.split() if "=" in part)}
+            by_query.setdefault(name, []).append((int(rows), int(duration), split))
+    result = []
+    for name, batches in sorted(by_query.items()):
+        durations = sorted(d for _, d, _ in batches)
+        p95 = durations[min(len(durations) - 1, round(0.95 * (len(durations) - 1)))]
+        parts: dict[str, float] = {}
+        for _, _, split in batches:
+            for key, value in split.items():
+                parts[key] = parts.get(key, 0) + value / len(batches)
+        top = ", ".join(f"{k} {v:.0f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])[:5])
+        result.append(
+            (
+                f"{name}: micro-batches",
+                f"{len(batches)}, mean {statistics.fmean(r for r, _, _ in batches):.0f} votes,"
+                f" {statistics.fmean(durations):.0f} ms (p95 {p95}); mean ms: {top}",
+            )
+        )
+    return result
+
+
 def first_reaching(series: list[tuple[float, int]], rank: int) -> float | None:
     """When a non-decreasing count series first reached `rank`."""
     counts = [count for _, count in series]
@@ -104,11 +212,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-screen-", dir=settings.state_dir) as checkpoint:
             job = start_job(space, checkpoint)
             started = threading.Event()
+            progress: list[tuple[float, str]] = []
 
             def read_output() -> None:  # drained, or the job blocks on a full pipe
                 for line in job.stdout:
                     if line.startswith("[stream] query"):
                         started.set()
+                    elif line.startswith("[progress]"):
+                        progress.append((time.perf_counter(), line))
 
             threading.Thread(target=read_output, daemon=True).start()
             port = _free_port()
@@ -116,41 +227,65 @@ def main() -> None:
             try:
                 if not started.wait(180):
                     raise SystemExit("the stream job did not start within 3 minutes")
-                committed, shown = measure(space, election_id, votes, args, port)
+                stream_job, dashboard, benchmark = psutil.Process(job.pid), server.process(), psutil.Process()
+                cpu = CpuShares(
+                    {
+                        "stream job": lambda: _cpu(stream_job),
+                        "dashboard server": lambda: _cpu(dashboard),
+                        "caster and the benchmark's readers": lambda: _cpu(benchmark, descendants=False),
+                        "Chromium": lambda: _cpu(benchmark, itself=False),
+                    }
+                )
+                committed, published, shown = measure(space, election_id, votes, args, port, cpu)
+                cpu_rows = cpu.rows()
             finally:
                 server.stop()
                 os.killpg(job.pid, signal.SIGTERM)
                 job.wait(60)
 
     start = committed[0][0]
-    delays = []
+    delays, to_topic, to_page = [], [], []
     for rank in range(args.rate * args.warmup + 1, votes + 1):
         at = first_reaching(committed, rank)
         seen = first_reaching(shown, rank)
         if at is not None and seen is not None and at - start >= args.warmup:
             delays.append(seen - at)
+            out = first_reaching(published, rank)
+            if out is not None:
+                to_topic.append(out - at)
+                to_page.append(seen - out)
     if len(delays) < votes // 2:
         raise SystemExit(f"only {len(delays):,} of {votes:,} votes were seen on the page")
     quantile = statistics.quantiles(sorted(delays), n=100)
+    topic_q = statistics.quantiles(to_topic, n=100) if len(to_topic) > 1 else [float("nan")] * 99
+    page_q = statistics.quantiles(to_page, n=100) if len(to_page) > 1 else [float("nan")] * 99
     rows = [
         ("votes measured", f"{len(delays):,} (after {args.warmup} s warm-up, {args.rate} votes/s)"),
         ("p50 commit -> screen", f"{quantile[49]:.2f} s"),
         ("p95 commit -> screen", f"{quantile[94]:.2f} s"),
         ("max commit -> screen", f"{max(delays):.2f} s"),
+        ("  of which commit -> published (p50 / p95)", f"{topic_q[49]:.2f} / {topic_q[94]:.2f} s"),
+        ("  of which published -> screen (p50 / p95)", f"{page_q[49]:.2f} / {page_q[94]:.2f} s"),
         ("the page's refresh interval (its mean wait: half)", f"{DEFAULT_REFRESH_SECONDS} s"),
         ("the stream's trigger interval", settings.stream_trigger_interval),
     ]
     print(f"\ncast-to-screen benchmark: headless Chromium on the dashboard, Spark {settings.spark_master}")
     print(table(rows, ("measure", "value")))
+    print("where the time goes (the measured period):")
+    for name, value in [*batch_rows(progress, start + args.warmup), *cpu_rows]:
+        print(f"  {name.strip()}: {value}")
     results.record(settings, "cast_to_screen_p95", quantile[94], "s")
 
 
-def measure(space, election_id: int, votes: int, args, port: int):
-    """Cast while reading PostgreSQL's count and the page's figure; both series, each (time, count)."""
+def measure(space, election_id: int, votes: int, args, port: int, cpu: CpuShares):
+    """Cast while reading PostgreSQL's count, the published totals and the page's figure; the three series, each
+    (time, count)."""
     committed: list[tuple[float, int]] = []
+    published: list[tuple[float, int]] = []
     shown: list[tuple[float, int]] = []
     stop = threading.Event()
     counter = threading.Thread(target=poll_committed, args=(space, election_id, stop, committed), daemon=True)
+    reader = threading.Thread(target=poll_published, args=(space, election_id, stop, published), daemon=True)
     request = CastRequest(election_id=election_id, turnout=1.0, votes_per_second=args.rate, random_seed=5)
     failure: list[BaseException] = []
 
@@ -172,6 +307,8 @@ def measure(space, election_id: int, votes: int, args, port: int):
         page.goto(f"http://localhost:{port}/?election={election_id}", wait_until="domcontentloaded")
         page.wait_for_function(f"({VOTES_CAST}) === '0'", timeout=180_000)  # the page is live, nothing counted
         counter.start()
+        reader.start()
+        cpu.start()
         caster.start()
         deadline = time.monotonic() + args.seconds + args.warmup + 180
         while time.monotonic() < deadline and not failure:
@@ -186,6 +323,7 @@ def measure(space, election_id: int, votes: int, args, port: int):
     stop.set()
     caster.join(60)
     counter.join(5)
+    reader.join(5)
     if failure:
         raise SystemExit(f"casting failed: {failure[0]!r}")
     # The page's figure can only rise; a refresh that re-read an older value would show as a dip: keep it monotone.
@@ -194,7 +332,7 @@ def measure(space, election_id: int, votes: int, args, port: int):
     for at, count in shown:
         peak = max(peak, count)
         monotone.append((at, peak))
-    return committed, monotone
+    return committed, published, monotone
 
 
 if __name__ == "__main__":
