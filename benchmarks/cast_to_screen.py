@@ -37,12 +37,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 from confluent_kafka import Consumer, TopicPartition
 from helpers import results
+from helpers.cpu import CpuShares, cpu_by_process
 from helpers.stream import start_job
 from helpers.workspace import table, workspace
 
@@ -119,51 +119,6 @@ def poll_published(space, election_id: int, stop: threading.Event, series: list[
         consumer.close()
 
 
-def _cpu(process: psutil.Process | None, *, itself: bool = True, descendants: bool = True) -> float:
-    """CPU seconds (user + system) of a process and/or its descendants alive now; 0 for a process that is gone."""
-    if process is None:
-        return 0.0
-    total = 0.0
-    try:
-        members = ([process] if itself else []) + (process.children(recursive=True) if descendants else [])
-    except psutil.NoSuchProcess:
-        return 0.0
-    for each in members:
-        try:
-            times = each.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
-@dataclasses.dataclass
-class CpuShares:
-    """Cores used over a period by named processes (each a function of its CPU seconds so far), and by the whole
-    machine."""
-
-    trees: dict[str, Callable[[], float]]
-    _start: dict[str, float] = dataclasses.field(default_factory=dict)
-    _began: float = 0.0
-    _machine: float = 0.0
-
-    def start(self) -> None:
-        self._start = {name: seconds() for name, seconds in self.trees.items()}
-        self._began, self._machine = time.monotonic(), self._busy()
-
-    def rows(self) -> list[tuple[str, str]]:
-        wall = time.monotonic() - self._began
-        used = {name: (seconds() - self._start[name]) / wall for name, seconds in self.trees.items()}
-        machine = (self._busy() - self._machine) / wall
-        parts = ", ".join(f"{name} {cores:.2f}" for name, cores in used.items())
-        return [("CPU over the casting (cores)", f"machine {machine:.2f} of {psutil.cpu_count()}: {parts}")]
-
-    @staticmethod
-    def _busy() -> float:
-        times = psutil.cpu_times()
-        return times.user + times.nice + times.system + getattr(times, "irq", 0) + getattr(times, "softirq", 0)
-
-
 def batch_rows(progress: list[tuple[float, str]], since: float) -> list[tuple[str, str]]:
     """Per query, the micro-batches the job reported after `since`: count, mean input, mean/p95 duration, mean parts."""
     by_query: dict[str, list[tuple[int, int, dict[str, int]]]] = {}
@@ -230,14 +185,14 @@ def main() -> None:
                 stream_job, dashboard, benchmark = psutil.Process(job.pid), server.process(), psutil.Process()
                 cpu = CpuShares(
                     {
-                        "stream job": lambda: _cpu(stream_job),
-                        "dashboard server": lambda: _cpu(dashboard),
-                        "caster and the benchmark's readers": lambda: _cpu(benchmark, descendants=False),
-                        "Chromium": lambda: _cpu(benchmark, itself=False),
+                        "stream job": lambda: cpu_by_process(stream_job),
+                        "dashboard server": lambda: cpu_by_process(dashboard),
+                        "caster and the benchmark's readers": lambda: cpu_by_process(benchmark, descendants=False),
+                        "Chromium": lambda: cpu_by_process(benchmark, itself=False),
                     }
                 )
                 committed, published, shown = measure(space, election_id, votes, args, port, cpu)
-                cpu_rows = cpu.rows()
+                cpu_rows = [("CPU over the casting (cores)", cpu.line())]
             finally:
                 server.stop()
                 os.killpg(job.pid, signal.SIGTERM)

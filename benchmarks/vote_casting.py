@@ -7,7 +7,8 @@ from Kafka, deciding, recording, publishing). Outside: seeding and publishing th
 In the same run: a seed-style baseline on a sample of another election of its own (one INSERT + commit and one
 produce + poll per vote, as the original project's voting.py did, minus its sleep), and the raw ceilings measured
 the same way: PostgreSQL COPY of vote rows into a temporary table and confluent-kafka produce of records of this
-size. Runs on elections and topics of its own.
+size. Runs on elections and topics of its own. Where the time goes: the caster's stages' busy times, and the cores
+the caster, PostgreSQL and Kafka used over the cast beside the machine's.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ import io
 import logging
 import time
 
+import psutil
 from confluent_kafka import Producer
 from helpers import results
+from helpers.cpu import CpuShares, cpu_by_process
 from helpers.workspace import Workspace, table, workspace
 
 from election.config import get_settings
 from election.kafka_io import produce_all, reliable_producer
 from election.voting.caster import CastRequest, cast_election
+from localstack import kafka
+from localstack.postgres import Postgres
 
 
 def baseline(space: Workspace, election_id: int, sample: int) -> float:
@@ -80,6 +85,20 @@ def produce_ceiling(space: Workspace, records: list[tuple[str, str]]) -> float:
     return len(records) / (time.perf_counter() - start)
 
 
+def cpu_shares(settings) -> CpuShares:
+    """The caster (this process: its threads), PostgreSQL (the postmaster and its backends) and the Kafka brokers."""
+    postmaster = Postgres(settings).pid()
+    postgres = psutil.Process(postmaster) if postmaster else None
+    brokers = [node.service.process() for node in kafka.nodes(settings)]
+    return CpuShares(
+        {
+            "caster": lambda: cpu_by_process(psutil.Process(), descendants=False),
+            "PostgreSQL": lambda: cpu_by_process(postgres),
+            "Kafka": lambda: {k: v for broker in brokers for k, v in cpu_by_process(broker).items()},
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--voters", type=int, default=1_000_000)
@@ -92,6 +111,8 @@ def main() -> None:
         election_id = space.new_election(args.voters)
         base_rate = baseline(space, space.new_election(args.baseline_sample, publish=False), args.baseline_sample)
 
+        cpu = cpu_shares(settings)
+        cpu.start()
         report = cast_election(
             space.connect,
             settings.kafka_client_config(),
@@ -100,6 +121,7 @@ def main() -> None:
             votes_topic=space.topics.votes,
             group_prefix=f"bench-caster-{time.time_ns()}",
         )
+        cpu_line = cpu.line()
         with space.connect() as conn:
             in_postgres = conn.execute("SELECT count(*) FROM votes WHERE election_id = %s", (election_id,)).fetchone()
             outbox = conn.execute("SELECT count(*) FROM vote_outbox WHERE election_id = %s", (election_id,)).fetchone()
@@ -131,8 +153,10 @@ def main() -> None:
         ("votes in PostgreSQL / outbox left", f"{in_postgres[0]:,} / {outbox[0]}"),
         *((f"busy time of stage '{stage}'", f"{seconds:.1f} s") for stage, seconds in report.stage_seconds.items()),
     ]
+    profile = f"CPU over the cast (cores): {cpu_line}"
     print(f"\nvote casting benchmark: {args.voters:,} voters, turnout 100%, profile {settings.stack_profile}")
     print(table(rows, ("measure", "value")))
+    print(profile)
     results.record(settings, "vote_casting", rate, "votes/s", baseline=base_rate, ceiling=copy_rate)
 
 
