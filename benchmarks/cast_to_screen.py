@@ -188,7 +188,9 @@ def main() -> None:
                         "stream job": lambda: cpu_by_process(stream_job),
                         "dashboard server": lambda: cpu_by_process(dashboard),
                         "caster and the benchmark's readers": lambda: cpu_by_process(benchmark, descendants=False),
-                        "Chromium": lambda: cpu_by_process(benchmark, itself=False),
+                        # the benchmark's children are the job and the server too: Chromium's processes by name
+                        "Chromium": lambda: cpu_by_process(benchmark, itself=False, named="chrom"),
+                        "Playwright's driver": lambda: cpu_by_process(benchmark, itself=False, named="node"),
                     }
                 )
                 committed, published, shown = measure(space, election_id, votes, args, port, cpu)

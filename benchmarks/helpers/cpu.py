@@ -15,9 +15,10 @@ ProcessKey = tuple[int, float]
 
 
 def cpu_by_process(
-    process: psutil.Process | None, *, itself: bool = True, descendants: bool = True
+    process: psutil.Process | None, *, itself: bool = True, descendants: bool = True, named: str = ""
 ) -> dict[ProcessKey, float]:
-    """CPU seconds (user + system) so far of a process and/or its descendants alive now, per process."""
+    """CPU seconds (user + system) so far of a process and/or its descendants alive now, per process; `named`: only
+    the processes whose name contains it."""
     if process is None:
         return {}
     try:
@@ -28,6 +29,8 @@ def cpu_by_process(
     for each in members:
         try:
             with each.oneshot():
+                if named and named not in each.name():
+                    continue
                 times = each.cpu_times()
                 found[(each.pid, each.create_time())] = times.user + times.system
         except psutil.NoSuchProcess:
@@ -63,18 +66,20 @@ class CpuShares:
         self._thread.start()
 
     def line(self) -> str:
-        """The period up to now, as 'machine 1.90 of 2: <party> 0.93, …'; sampling stops."""
+        """The period up to now, as 'machine 1.90 of 2: <party> 0.93, …, everything else 0.20'; sampling stops."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
         self._sample()
         wall = time.monotonic() - self._began
         machine = (_machine_busy() - self._machine) / wall
-        used = ", ".join(
-            f"{name} {sum(v - self._first[name].get(k, 0.0) for k, v in self._last[name].items()) / wall:.2f}"
+        used = {
+            name: sum(v - self._first[name].get(k, 0.0) for k, v in self._last[name].items()) / wall
             for name in self.parties
-        )
-        return f"machine {machine:.2f} of {psutil.cpu_count()}: {used}"
+        }
+        parts = ", ".join(f"{name} {cores:.2f}" for name, cores in used.items())
+        rest = machine - sum(used.values())
+        return f"machine {machine:.2f} of {psutil.cpu_count()}: {parts}, everything else {rest:.2f}"
 
     def _sample(self) -> None:
         for name, processes in self.parties.items():
