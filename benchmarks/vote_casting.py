@@ -153,10 +153,9 @@ def main() -> None:
         ("votes in PostgreSQL / outbox left", f"{in_postgres[0]:,} / {outbox[0]}"),
         *((f"busy time of stage '{stage}'", f"{seconds:.1f} s") for stage, seconds in report.stage_seconds.items()),
     ]
-    profile = f"CPU over the cast (cores): {cpu_line}"
     print(f"\nvote casting benchmark: {args.voters:,} voters, turnout 100%, profile {settings.stack_profile}")
     print(table(rows, ("measure", "value")))
-    print(profile)
+    print(f"CPU over the cast (cores): {cpu_line}")
     results.record(settings, "vote_casting", rate, "votes/s", baseline=base_rate, ceiling=copy_rate)
 
 
