@@ -43,6 +43,7 @@ import psutil
 from confluent_kafka import Consumer, TopicPartition
 from helpers import results
 from helpers.cpu import CpuShares, cpu_by_process
+from helpers.stats import percentile
 from helpers.stream import start_job
 from helpers.workspace import table, workspace
 
@@ -130,8 +131,7 @@ def batch_rows(progress: list[tuple[float, str]], since: float) -> list[tuple[st
             by_query.setdefault(name, []).append((int(rows), int(duration), split))
     result = []
     for name, batches in sorted(by_query.items()):
-        durations = sorted(d for _, d, _ in batches)
-        p95 = durations[min(len(durations) - 1, round(0.95 * (len(durations) - 1)))]
+        durations = [d for _, d, _ in batches]
         parts: dict[str, float] = {}
         for _, _, split in batches:
             for key, value in split.items():
@@ -141,10 +141,14 @@ def batch_rows(progress: list[tuple[float, str]], since: float) -> list[tuple[st
             (
                 f"{name}: micro-batches",
                 f"{len(batches)}, mean {statistics.fmean(r for r, _, _ in batches):.0f} votes,"
-                f" {statistics.fmean(durations):.0f} ms (p95 {p95}); mean ms: {top}",
+                f" {statistics.fmean(durations):.0f} ms (p95 {percentile(durations, 95):.0f}); mean ms: {top}",
             )
         )
     return result
+
+
+def _p50_p95(values: list[float]) -> str:
+    return f"{percentile(values, 50):.2f} / {percentile(values, 95):.2f} s"
 
 
 def first_reaching(series: list[tuple[float, int]], rank: int) -> float | None:
@@ -213,16 +217,13 @@ def main() -> None:
                 to_page.append(seen - out)
     if len(delays) < votes // 2:
         raise SystemExit(f"only {len(delays):,} of {votes:,} votes were seen on the page")
-    quantile = statistics.quantiles(sorted(delays), n=100)
-    topic_q = statistics.quantiles(to_topic, n=100) if len(to_topic) > 1 else [float("nan")] * 99
-    page_q = statistics.quantiles(to_page, n=100) if len(to_page) > 1 else [float("nan")] * 99
     rows = [
         ("votes measured", f"{len(delays):,} (after {args.warmup} s warm-up, {args.rate} votes/s)"),
-        ("p50 commit -> screen", f"{quantile[49]:.2f} s"),
-        ("p95 commit -> screen", f"{quantile[94]:.2f} s"),
+        ("p50 commit -> screen", f"{percentile(delays, 50):.2f} s"),
+        ("p95 commit -> screen", f"{percentile(delays, 95):.2f} s"),
         ("max commit -> screen", f"{max(delays):.2f} s"),
-        ("  of which commit -> published (p50 / p95)", f"{topic_q[49]:.2f} / {topic_q[94]:.2f} s"),
-        ("  of which published -> screen (p50 / p95)", f"{page_q[49]:.2f} / {page_q[94]:.2f} s"),
+        ("  of which commit -> published (p50 / p95)", _p50_p95(to_topic)),
+        ("  of which published -> screen (p50 / p95)", _p50_p95(to_page)),
         ("the page's refresh interval (its mean wait: half)", f"{DEFAULT_REFRESH_SECONDS} s"),
         ("the stream's trigger interval", settings.stream_trigger_interval),
     ]
@@ -231,7 +232,7 @@ def main() -> None:
     print("where the time goes (the measured period):")
     for name, value in [*batch_rows(progress, start + args.warmup), *cpu_rows]:
         print(f"  {name.strip()}: {value}")
-    results.record(settings, "cast_to_screen_p95", quantile[94], "s")
+    results.record(settings, "cast_to_screen_p95", percentile(delays, 95), "s")
 
 
 def measure(space, election_id: int, votes: int, args, port: int, cpu: CpuShares):

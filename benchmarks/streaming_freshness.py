@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import signal
-import statistics
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ from collections import defaultdict
 
 from confluent_kafka import Consumer, TopicPartition
 from helpers import results
+from helpers.stats import percentile
 from helpers.stream import MemorySampler, ballots, start_job
 from helpers.workspace import table, workspace
 
@@ -89,11 +89,6 @@ def main() -> None:
     )
     print(table(rows, ("measure", "value")))
     results.record(settings, "freshness_p95", p95, "s")
-
-
-def percentile(values: list[float], percent: int) -> float:
-    """The `percent`-th percentile (statistics.quantiles' default method); NaN for fewer than two values."""
-    return statistics.quantiles(values, n=100)[percent - 1] if len(values) > 1 else float("nan")
 
 
 def measure(settings, space, votes, args) -> tuple[list[float], list[float]]:
