@@ -32,7 +32,9 @@ scheduler starts the stream by itself and starts it again whenever its run ends.
 apart) from the checkpoints (`ELECTION_CHECKPOINT_DIR`): no vote lost, none counted twice; once the retries are
 used the run fails and a new run starts at once. Every time the stream goes down, an `[alert]` line is logged at
 ERROR in the task's log (`election.streaming.alerts`), and the dashboard's status line shows the stream as down
-until its heartbeat is back. Started before `election_schema` ever ran, the stream waits for the schema.
+until its heartbeat is back. Started before `election_schema` ever ran, the stream waits for the schema. A
+checkpoint written against other brokers (another profile's, a votes topic created again) is refused at the start,
+with the setting to change in the task's log.
 
 **Stopping it**: **pause** the DAG (no new run), then mark the running `aggregate_votes` task *failed* or
 *success*: Airflow kills spark-submit and the driver with it. Unpause to start it again; it resumes from the

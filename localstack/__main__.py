@@ -8,13 +8,14 @@ import logging
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 
 from election import kafka_access
 from election.config import Settings, get_settings
 from election.kafka_topics import ensure_topics
-from localstack import airflow, credentials, dashboard, jars, kafka, spark, topology, watchdog
+from localstack import airflow, credentials, dashboard, jars, kafka, spark, state, topology, watchdog
 from localstack.postgres import Postgres
 from localstack.process import Service, StackError, tail
 
@@ -30,6 +31,7 @@ def _started(name: str, done: bool | str | None) -> None:
 
 def up(settings: Settings) -> None:
     t0 = time.monotonic()
+    state.claim(settings)
     settings, generated = credentials.ensure(settings)
     if generated:
         _say(f"credentials: generated {len(generated)} passwords into {settings.credentials_file}")
@@ -96,13 +98,27 @@ def _all_services(settings: Settings) -> list[Service]:
     return [*topology.services(settings), watchdog.service(settings)]  # the watchdog stops first
 
 
+def _stop(service: Service) -> None:
+    began = time.monotonic()
+    if service.stop():
+        _say(f"{service.name}: stopped ({time.monotonic() - began:.0f}s)")
+
+
 def down(settings: Settings) -> None:
-    # Reverse order of start: nothing is left talking to a database or broker that already stopped.
-    for service in reversed(_all_services(settings)):
-        if service.stop():
-            _say(f"{service.name}: stopped")
+    # Reverse order of start: nothing is left talking to a database or broker that already stopped. The brokers of a
+    # cluster stop together: one by one, the last would wait out its stop timeout for a controller quorum that the
+    # others took with them.
+    services = list(reversed(_all_services(settings)))
+    brokers = [service for service in services if service.name.startswith("kafka")]
+    for service in services:
+        if service not in brokers:
+            _stop(service)
+        elif service is brokers[0]:
+            with ThreadPoolExecutor(max_workers=len(brokers)) as pool:
+                list(pool.map(_stop, brokers))
+    began = time.monotonic()
     if Postgres(settings).stop():
-        _say("postgres: stopped")
+        _say(f"postgres: stopped ({time.monotonic() - began:.0f}s)")
     _say("down (data kept in .local/; `make clean` deletes it)")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -148,3 +149,54 @@ def test_no_password_has_a_default(tmp_path, monkeypatch, fresh_settings) -> Non
         monkeypatch.delenv(name, raising=False)
     s = fresh_settings()
     assert (s.election_db.password, s.dashboard_db_password, s.airflow_db.password) == ("", "", "")
+
+
+def _env_example() -> dict[str, str]:
+    """Every variable `.env.example` sets, as a shell (and so `make`, and Compose) loads it."""
+    import subprocess
+
+    root = Path(config.__file__).resolve().parents[2]
+    shell = subprocess.run(
+        ["bash", "-c", "env -i bash -c 'set -a; . ./.env.example; set +a; env -0'"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (root / ".env.example").read_text(), re.MULTILINE))
+    loaded = dict(item.split("=", 1) for item in shell.stdout.split("\0") if "=" in item)
+    return {name: loaded[name] for name in names}
+
+
+@pytest.mark.parametrize("profile", config.PROFILES)
+def test_every_value_env_example_sets_is_valid_for_each_profile(profile: str, monkeypatch, tmp_path) -> None:
+    """`cp .env.example .env` changes nothing: each value it sets is each profile's own default (a value that pins
+    one profile's path, such as the single node's checkpoint, would hand the cluster another cluster's offsets)."""
+    example = _env_example()
+    assert "ELECTION_CHECKPOINT_DIR" in example, "the scan sees the file's variables"
+    for name in list(os.environ):
+        if name.startswith(("ELECTION_", "AIRFLOW_ADMIN")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ELECTION_CREDENTIALS_FILE", str(tmp_path / "none.env"))
+    defaults = config.read_settings(profile)
+    for name, value in example.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ELECTION_CREDENTIALS_FILE", str(tmp_path / "none.env"))
+    with_example = config.read_settings(profile)
+    differing = {
+        field: (getattr(defaults, field), getattr(with_example, field))
+        for field in defaults.__dataclass_fields__
+        if getattr(defaults, field) != getattr(with_example, field)
+    }
+    assert differing == {}, f"values of .env.example that are not the {profile} profile's defaults"
+
+
+def test_a_value_pinning_one_profile_would_be_caught(monkeypatch, tmp_path) -> None:
+    """The check above fails on the bug it guards against: the single node's checkpoint set for every profile."""
+    for name in list(os.environ):
+        if name.startswith("ELECTION_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ELECTION_CREDENTIALS_FILE", str(tmp_path / "none.env"))
+    cluster = config.read_settings("cluster")
+    monkeypatch.setenv("ELECTION_CHECKPOINT_DIR", ".local/checkpoints/vote_stream")
+    assert config.read_settings("cluster").checkpoint_dir != cluster.checkpoint_dir

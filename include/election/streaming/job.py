@@ -34,7 +34,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from election.config import Database, Settings, Topics, get_settings
 from election.kafka_io import reliable_producer
-from election.streaming import publish, transforms
+from election.streaming import checkpoint, publish, transforms
 from election.streaming.night import ElectionNight
 from election.streaming.registry import Registry, counted_elections
 from election.streaming.runtime import (
@@ -278,13 +278,19 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
     logging.getLogger("py4j").setLevel(logging.WARNING)
     settings = get_settings()
+    kafka = settings.kafka_client_config(settings.kafka_stream, **{"bootstrap.servers": args.bootstrap_servers})
+    try:
+        # Before the JVM's session: a checkpoint of other brokers is refused in a second, with what to change.
+        source = checkpoint.current_source(kafka, settings.topics.prefixed(args.topic_prefix).votes)
+        checkpoint.claim(Path(args.checkpoint_dir), source)
+    except checkpoint.CheckpointMismatchError as refused:
+        log.error("[stream] %s", refused)
+        sys.exit(2)
     building = time.monotonic()
     spark = build_session(APP_NAME, args.shuffle_partitions, count_state_rows=args.count_state_rows)
     log.info("[timing] Spark session in %.1fs", time.monotonic() - building)
     spark.streams.addListener(ProgressReporter())
-    producer = reliable_producer(
-        settings.kafka_client_config(settings.kafka_stream, **{"bootstrap.servers": args.bootstrap_servers})
-    )
+    producer = reliable_producer(kafka)
     heartbeat = Heartbeat(producer, settings.topics.prefixed(args.topic_prefix).stream_heartbeat).start()
     started = time.monotonic()
     try:
