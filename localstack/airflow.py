@@ -38,19 +38,28 @@ def passwords_file(settings: Settings) -> Path:
 
 
 def _generated_secrets(settings: Settings) -> dict[str, str]:
-    """Keys that must be equal across the components; generated once per checkout, kept in `.local/`."""
+    """Keys that must be equal across the components; generated once per checkout, kept in `.local/`. Two processes
+    asking at once (`make up` and a test session starting beside it) get the same keys: the file is created whole,
+    0600 from the start, by whichever comes first, and the other reads it."""
     path = airflow_home(settings) / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    values = {
-        "fernet_key": Fernet.generate_key().decode(),
-        "jwt_secret": secrets.token_urlsafe(32),
-        "api_secret_key": secrets.token_urlsafe(32),
-    }
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
-    return values
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values = {
+            "fernet_key": Fernet.generate_key().decode(),
+            "jwt_secret": secrets.token_urlsafe(32),
+            "api_secret_key": secrets.token_urlsafe(32),
+        }
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(values))
+        try:
+            os.link(partial, path)  # fails if another process created it meanwhile: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return json.loads(path.read_text())
 
 
 def airflow_environment(settings: Settings) -> dict[str, str]:
@@ -78,12 +87,17 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.airflow_db.sqlalchemy_url(),
         # New DAG files show up within half a minute instead of five.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        # A task whose process died with no word (the stack or a worker killed under it; its heartbeat, every few
-        # seconds, stops) is failed, and retried, within a minute instead of five: the stream comes back sooner.
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
+        # Election night's thresholds (a stream silent for a minute is a long time; Airflow's defaults are 300 s and
+        # 30 s). A task whose process died with no word (the stack or a worker killed under it; its heartbeat, every
+        # 5 s, stops) is failed, and retried, within half a minute: the stream comes back sooner.
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
         # ... and one a scheduler left behind when the stack restarted (`make down && make up`) is reset and run again
-        # within about a minute of the new scheduler's start, instead of five.
-        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "60",
+        # within 15 s of the new scheduler's start.
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
+        # A scheduler or triggerer whose heartbeat (every 5 s) is 20 s old is reported unhealthy (the watchdog then
+        # restarts it): four beats missed, not one slow loop.
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "20",
+        "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "20",
         # Tasks call spark-submit and the venv's tools: the venv's bin comes first on PATH.
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYSPARK_PYTHON": sys.executable,

@@ -203,10 +203,11 @@ class Service:
             alive=lambda: self.process() is not None,
         )
 
-    def stop(self) -> bool:
+    def stop(self, timeout: float | None = None) -> bool:
+        """SIGTERM its process group, SIGKILL what is left after `timeout` (its stop_timeout unless told)."""
         proc = self.process()
         self.pid_file.remove()
         if proc is None:
             return False
-        stop_process_group(proc, timeout=self.stop_timeout)
+        stop_process_group(proc, timeout=self.stop_timeout if timeout is None else timeout)
         return True

@@ -29,8 +29,12 @@ from localstack.process import Service
 
 log = logging.getLogger("localstack.watchdog")
 
-INTERVAL = 10.0
+# Election night's thresholds: a service gone is started again within INTERVAL seconds; one alive but failing its
+# health check FAILURES_BEFORE_RESTART times in a row (15 s) is restarted, given HUNG_GRACE seconds to stop before it
+# is killed (a hung process does not act on SIGTERM: waiting out its usual stop timeout only keeps it down longer).
+INTERVAL = 5.0
 FAILURES_BEFORE_RESTART = 3
+HUNG_GRACE = 5.0
 
 
 @dataclass
@@ -50,7 +54,7 @@ class Probe:
 
 def _service_probe(service: Service) -> Probe:
     def restart() -> None:
-        service.stop()
+        service.stop(timeout=HUNG_GRACE)  # gone, or hung: nothing to wait for
         service.start()
 
     return Probe(service.name, lambda: service.process() is not None, service.health, restart)
