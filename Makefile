@@ -16,7 +16,7 @@ PROFILE ?= $(or $(ELECTION_STACK_PROFILE),single)
 ELECTION_STACK_PROFILE := $(PROFILE)
 
 .DEFAULT_GOAL := help
-.PHONY: help prereqs venv jars setup browser up down status logs clean test test-unit test-compose docker-images lint format bench bench-profiles demo airflow
+.PHONY: help prereqs venv jars setup browser up down status logs clean check test test-unit test-compose docker-images lint format bench bench-profiles demo airflow
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,11 +26,17 @@ prereqs: ## check Python >= 3.11, Java 17+ and Maven are installed
 
 venv: $(VENV)/.installed ## create .venv and install the lock (requirements.txt)
 
+# uv installs the lock: exactly its packages (`pip sync`), linked from uv's cache (~/.cache/uv) when it has them,
+# downloaded from PyPI when it does not. uv itself comes from PyPI through the venv's pip.
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@scripts/check-prereqs.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --requirement requirements.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $@
 
 jars: venv ## resolve the Kafka broker and Spark connector jars from Maven Central
@@ -59,24 +65,27 @@ clean: ## stop everything and delete .local/ (databases, topics, Airflow home, j
 airflow: ## run the airflow CLI against the stack: make airflow ARGS="dags list"
 	@$(STACK) airflow $(ARGS)
 
-test-unit: venv ## tests that need no service
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+test-unit: venv ## tests that need no service (both cores)
+	$(PY) -m pytest -m "not integration" -n 2 --dist loadfile $(PYTEST_ARGS)
+
+check: venv ## the quick loop (about a minute): lint, then every test that needs no service
+	@began=$$(date +%s); $(MAKE) --no-print-directory lint test-unit; status=$$?; \
+	  echo "make check: $$(( $$(date +%s) - began )) s"; exit $$status
 
 browser: ## Debian's headless chromium for the browser tests (apt, when missing)
 	@scripts/install-browser.sh
 
-# The single-node suite on its stack, which is then stopped, the cluster profile's tests on the cluster, stopped in
-# turn, then docker-compose.yaml for real (test-compose). `make test PROFILE=cluster`: the cluster's tests only.
+# Every part in turn, each on the stack it needs (tests/run.py): the single-node suite, the cluster profile's tests,
+# docker-compose.yaml for real; then one table of where the time went, against each phase's budget.
+# `make test PROFILE=cluster`: the cluster's tests only. ELECTION_TEST_STARTED: when make began (the set-up's time).
+test: export ELECTION_TEST_STARTED := $(shell date +%s.%N)
 test: setup browser ## start the services the tests need, then run every test (both profiles, then Compose)
 ifeq ($(PROFILE),cluster)
-	$(STACK) up
-	$(PY) -m pytest -m cluster $(PYTEST_ARGS); status=$$?; $(STACK) down; exit $$status
+	$(PY) tests/run.py --parts cluster -- $(PYTEST_ARGS)
 else
-	$(STACK) up
-	$(PY) -m pytest -m "not cluster and not compose" $(PYTEST_ARGS)
-	$(STACK) down
-	$(MAKE) test PROFILE=cluster
-	$(MAKE) test-compose
+	@scripts/install-redis.sh
+	@scripts/install-docker.sh
+	$(PY) tests/run.py -- $(PYTEST_ARGS)
 endif
 
 # docker-compose.yaml started for real by an engine of the test's own (Debian's docker.io, installed when missing),
@@ -84,7 +93,7 @@ endif
 # The local stacks must be down (the same ports).
 test-compose: venv ## run docker-compose.yaml for real: a whole election through it (docker.io, built offline)
 	@scripts/install-docker.sh
-	$(PY) -m pytest -m compose $(PYTEST_ARGS)
+	$(PY) tests/run.py --parts compose -- $(PYTEST_ARGS)
 
 docker-images: ## build the project's image for docker-compose.yaml (trusting SSL_CERT_FILE / PIP_CERT's CA bundle)
 	docker/build-images.sh
