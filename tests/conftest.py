@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import timing
 
 from election.config import Settings, get_settings
 from localstack.airflow import airflow_environment
@@ -32,3 +33,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return get_settings()
+
+
+def pytest_runtest_logstart(nodeid: str) -> None:
+    timing.test_started(nodeid)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    timing.add_test(report.nodeid, report.duration)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # pytest-xdist: the controller sees every worker's reports
+        timing.write_report()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if timing.PHASES:
+        terminalreporter.section("phases of this session")
+        for name, seconds in timing.PHASES.items():
+            terminalreporter.write_line(f"{name:<50} {seconds:7.0f} s")

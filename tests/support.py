@@ -222,14 +222,19 @@ def wait_for(check, timeout: float, what: str, interval: float = 1.0):
 # -- the local stack --------------------------------------------------------------------------------------------
 
 
-def stream_processes() -> list:
-    """Processes of the vote stream (spark-submit's JVM and the Python driver)."""
+def stream_processes(settings: Settings | None = None) -> list:
+    """Processes of the platform's vote stream (spark-submit's JVM and the Python driver on the platform's
+    checkpoint), not of a job a test or benchmark runs on a checkpoint of its own."""
     import psutil
 
+    from election.config import get_settings
+
+    checkpoint = str((settings or get_settings()).checkpoint_dir)
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         try:
-            if any("vote_aggregation.py" in part for part in proc.info["cmdline"] or []):
+            cmdline = proc.info["cmdline"] or []
+            if any("vote_aggregation.py" in part for part in cmdline) and checkpoint in cmdline:
                 found.append(proc)
         except psutil.NoSuchProcess:
             pass

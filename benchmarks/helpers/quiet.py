@@ -23,11 +23,14 @@ STREAM_DAG = "election_streaming"
 STREAM_TASK = "aggregate_votes"
 
 
-def _stream_processes() -> list[psutil.Process]:
+def _stream_processes(settings: Settings) -> list[psutil.Process]:
+    """The platform's stream (its job on the platform's checkpoint), not a job a benchmark or test runs itself."""
+    checkpoint = str(settings.checkpoint_dir)
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         with contextlib.suppress(psutil.NoSuchProcess):
-            if any("vote_aggregation.py" in part for part in proc.info["cmdline"] or []):
+            cmdline = proc.info["cmdline"] or []
+            if any("vote_aggregation.py" in part for part in cmdline) and checkpoint in cmdline:
                 found.append(proc)
     return found
 
@@ -66,9 +69,9 @@ def quiet_machine(settings: Settings, say=print, settle_seconds: float = 180) ->
                 api.mark_task(STREAM_DAG, run_id, STREAM_TASK, "success")
             api.wait_for_run(STREAM_DAG, run_id, timeout=180)
         deadline = time.monotonic() + 60
-        while _stream_processes() and time.monotonic() < deadline:
+        while _stream_processes(settings) and time.monotonic() < deadline:
             time.sleep(1)
-        if _stream_processes():
+        if _stream_processes(settings):
             raise RuntimeError("the election stream's processes did not stop: benchmarks not run")
     if note := settle(settle_seconds, say):
         say(f"[bench] warning: {note}; the figures below are low for that reason")

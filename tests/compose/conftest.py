@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from collections.abc import Iterator
 
 import pytest
+import timing
 import yaml
 from docker_engine import ROOT, STATE, ComposeProject, Engine, write_env_file
 
 from election.config import Settings, read_env_file, read_settings
 
-# what each phase took, printed at the end of the run (the figures of the closing note and the README)
-TIMINGS: dict[str, float] = {}
 SERVICES = sorted(yaml.safe_load((ROOT / "docker-compose.yaml").read_text())["services"])
 
 
@@ -27,39 +25,28 @@ def compose(request: pytest.FixtureRequest) -> Iterator[ComposeProject]:
     engine = Engine()
     project = ComposeProject(engine, STATE / "compose.env")
     try:
-        started = time.monotonic()
-        engine.start()
-        TIMINGS["engine start"] = time.monotonic() - started
-        TIMINGS["image builds (docker/build-images.sh --offline)"] = engine.build_images()
+        with timing.phase("compose: engine start"):
+            engine.start()
+        with timing.phase("compose: image builds (docker/build-images.sh --offline)"):
+            engine.build_images()
         write_env_file(project.env_file)
-        project.down()  # a project a crashed run left behind
-        started = time.monotonic()
-        project.run("up", "--detach", "--no-build", timeout=1800)
-        project.wait_healthy(SERVICES, timeout=900)
-        TIMINGS["compose up until every service is healthy"] = time.monotonic() - started
-        started = time.monotonic()
+        with timing.phase("compose: up until every service is healthy"):
+            project.down()  # a project a crashed run left behind
+            project.run("up", "--detach", "--no-build", timeout=1800)
+            project.wait_healthy(SERVICES, timeout=900)
         yield project
-        TIMINGS["the tests"] = time.monotonic() - started
         if request.session.testsfailed:
             _print_logs(project)
     except Exception:
         _print_logs(project)
         raise
     finally:
-        started = time.monotonic()
-        try:
-            if engine.process is not None:
-                project.down()
-        finally:
-            engine.stop()
-        TIMINGS["compose down -v, engine stopped"] = time.monotonic() - started
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if TIMINGS:
-        terminalreporter.section("make test-compose: where the time went")
-        for phase, seconds in TIMINGS.items():
-            terminalreporter.write_line(f"{phase:<50} {seconds:7.0f} s")
+        with timing.phase("compose: down -v, engine stopped"):
+            try:
+                if engine.process is not None:
+                    project.down()
+            finally:
+                engine.stop()
 
 
 def _ports_free() -> None:
@@ -87,15 +74,16 @@ def _print_logs(project: ComposeProject) -> None:
 def compose_settings(compose: ComposeProject) -> Iterator[Settings]:
     """The platform's settings as a client on the host sees the Compose project: its ports on localhost, its
     generated passwords, the admin's SASL/PLAIN, state apart from the local stacks'."""
-    values = {
-        "ELECTION_STACK_PROFILE": "cluster",
-        "ELECTION_STATE_DIR": str(STATE / "state"),
-        "ELECTION_CREDENTIALS_FILE": str(compose.env_file),
-        "ELECTION_KAFKA_SASL_MECHANISM": "PLAIN",
-        "ELECTION_DB_HOST": "localhost",
-        "ELECTION_AIRFLOW_HOST": "localhost",
-    }
-    values.update(read_env_file(compose.env_file))
+    values = read_env_file(compose.env_file)  # the project's .env, as `set -a; . ./.env` gives it to a client
+    values.update(
+        {  # what README's command line adds for a client on the host
+            "ELECTION_STACK_PROFILE": "cluster",
+            "ELECTION_KAFKA_SASL_MECHANISM": "PLAIN",
+            # state and passwords apart from the local stacks'
+            "ELECTION_STATE_DIR": str(STATE / "state"),
+            "ELECTION_CREDENTIALS_FILE": str(compose.env_file),
+        }
+    )
     with pytest.MonkeyPatch.context() as patch:
         for key in list(os.environ):  # a user's settings (make exports .env) are not the project's
             if key.startswith(("ELECTION_", "AIRFLOW_ADMIN")):

@@ -162,8 +162,10 @@ class Engine:
 
 
 def write_env_file(path: Path) -> dict[str, str]:
-    """The project's .env for this run: generated passwords and cluster id, the stand-in images (0600)."""
-    values = read_env_file(IMAGES)
+    """The project's .env for this run, as a user makes it: `.env.example` copied, every password set (generated),
+    a cluster id of its own, and the stand-in images in place of the official ones (0600)."""
+    values = read_env_file(ROOT / ".env.example")
+    values.update(read_env_file(IMAGES))
     values.update({name: secrets.token_urlsafe(18) for name in REQUIRED})
     values["ELECTION_KAFKA_CLUSTER_ID"] = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,10 +223,12 @@ class ComposeProject:
                 return
             if time.monotonic() > deadline:
                 raise EngineError(f"not healthy after {timeout:.0f} s: {problems or ''} {sorted(missing) or ''}")
-            time.sleep(5)
+            time.sleep(2)
 
     def logs(self, service: str, tail: int = 150) -> str:
         return self.run("logs", "--no-color", "--tail", str(tail), service, check=False).stdout
 
     def down(self) -> None:
-        self.run("down", "--volumes", "--remove-orphans", "--timeout", "30", check=False)
+        # Compose's own default grace (10 s): what outlives it (the Celery worker whose task is the running stream) is
+        # killed, as on a user's `docker compose down`; the volumes go anyway.
+        self.run("down", "--volumes", "--remove-orphans", "--timeout", "10", check=False)

@@ -6,6 +6,7 @@ No service needed: the command is built, not run (the integration tests run it).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -14,16 +15,22 @@ from election import config
 from election.streaming import submit
 
 
-def _command(monkeypatch: pytest.MonkeyPatch, master: str) -> list[str]:
+def _command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, master: str) -> list[str]:
     from airflow.dag_processing.dagbag import DagBag
 
     monkeypatch.setenv("ELECTION_SPARK_MASTER", master)
+    # the connector's jars as `make jars` leaves them (this test needs none resolved)
+    jars = tmp_path / "spark-kafka-connector"
+    jars.mkdir()
+    for name in ("spark-sql-kafka-0-10_2.13-4.2.0.jar", "kafka-clients-4.1.1.jar"):
+        (jars / name).touch()
+    monkeypatch.setenv("ELECTION_SPARK_JARS_DIR", str(jars))
     config.get_settings.cache_clear()
     settings = config.get_settings()
     for name, value in settings.airflow_connections().items():
         monkeypatch.setenv(name, value)
     try:
-        task = DagBag(dag_folder=str(settings.home / "dags")).get_dag("election_streaming").get_task("aggregate_votes")
+        task = DagBag(dag_folder=str(settings.home / "dags")).dags["election_streaming"].get_task("aggregate_votes")
         kafka = SimpleNamespace(extra_dejson={"bootstrap.servers": "broker-from-connection:9092"})
         task.application_args = task.render_template(task.application_args, {"conn": {"election_kafka": kafka}})
         return task._get_hook()._build_spark_submit_command(task.application)
@@ -35,8 +42,8 @@ def _option(command: list[str], flag: str) -> str:
     return command[command.index(flag) + 1]
 
 
-def test_local_stack_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    command = _command(monkeypatch, "local[*]")
+def test_local_stack_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    command = _command(monkeypatch, tmp_path, "local[*]")
     settings = config.get_settings()
     assert command[0] == "spark-submit"
     assert _option(command, "--master") == "local[*]"
@@ -57,6 +64,6 @@ def test_local_stack_command(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _option(args, "--trigger-interval") == settings.stream_trigger_interval
 
 
-def test_cluster_master_from_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    command = _command(monkeypatch, "spark://spark-master:7077")
+def test_cluster_master_from_the_connection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    command = _command(monkeypatch, tmp_path, "spark://spark-master:7077")
     assert _option(command, "--master") == "spark://spark-master:7077"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import lanes
 import pytest
 import support
 from psycopg import sql
@@ -25,6 +25,86 @@ from election.config import Database, Settings
 from localstack import airflow
 from localstack.kafka import Kafka
 from localstack.postgres import Postgres
+
+# Tests that take away a part of the stack the others rely on run after every other test, in this order: each leaves
+# the stack as the next expects it (the stream running again, or coming back), so no other test waits on a stream or
+# scheduler one of them stopped. The stream is killed more often than its retries right after the benchmarks' pause
+# started a new run of it (a run whose tries no other fault used); the last test stops it for good.
+STACK_FAULTS = (
+    "test_bench_quiet.py::test_a_running_stream_is_paused_for_the_benchmarks_and_resumed_after",  # a new run
+    "test_streaming_dag_on_stack.py::test_a_stream_killed_more_often_than_its_retries_comes_back_by_itself",
+    "test_supervision.py::test_the_watchdog_runs_and_restarts_a_hung_scheduler",
+    "test_supervision.py::test_postgres_killed_mid_simulation_comes_back_and_the_election_finishes_exactly",
+    "test_stack_lifecycle.py::test_down_then_up_keeps_rows_and_messages",
+    "test_streaming_dag_on_stack.py::test_the_stream_counts_an_election_and_logs_its_progress",
+    "test_streaming_dag_on_stack.py::test_marking_the_task_failed_leaves_no_driver",
+)
+
+
+# Of those, the ones that take away what every test needs: they hold the stack alone (lanes.stack_lock).
+EXCLUSIVE_FAULTS = (
+    "test_supervision.py::test_postgres_killed_mid_simulation_comes_back_and_the_election_finishes_exactly",
+    "test_stack_lifecycle.py::test_down_then_up_keeps_rows_and_messages",
+)
+
+
+def fault_order(nodeid: str) -> int | None:
+    """The place of a test among the stack's faults, or None for any other test."""
+    return next((i for i, name in enumerate(STACK_FAULTS) if nodeid.endswith(f"integration/{name}")), None)
+
+
+def _exclusive(nodeid: str) -> bool:
+    return any(nodeid.endswith(f"integration/{name}") for name in EXCLUSIVE_FAULTS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    stale = [
+        name
+        for name in (*STACK_FAULTS, *EXCLUSIVE_FAULTS)
+        if f"def {name.split('::')[1]}(" not in (here / name.split("::")[0]).read_text()
+    ]
+    if stale:
+        raise pytest.UsageError(f"STACK_FAULTS names tests that do not exist (renamed?): {stale}")
+    # stable: every other test keeps its place, the faults follow in their order
+    items.sort(key=lambda item: -1 if (order := fault_order(item.nodeid)) is None else order)
+    if lanes.LANE is not None:  # tests/run.py runs the two lanes at once: this session runs its own
+
+        def lane(item: pytest.Item) -> str:
+            if not str(item.fspath).startswith(str(here)):
+                return "own"  # a test that needs no service: beside the platform lane's faults, which mostly wait
+            return lanes.lane_of(item, fault_order(item.nodeid) is not None)
+
+        other = [item for item in items if lane(item) != lanes.LANE]
+        if other:
+            config.hook.pytest_deselected(items=other)
+            elsewhere = {id(item) for item in other}
+            items[:] = [item for item in items if id(item) not in elsewhere]
+
+
+def _held_by_module(module) -> bool:
+    """A module whose jobs outlive its tests (a stream job running across them) holds the stack for all of them."""
+    return lanes.LANE == "own" and getattr(module, "JOBS_OUTLIVE_TESTS", False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stack_held_by_module(request: pytest.FixtureRequest, settings: Settings) -> Iterator[None]:
+    if not _held_by_module(request.module):
+        yield
+        return
+    with lanes.stack_lock(settings.state_dir / "run", exclusive=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _stack_held(request: pytest.FixtureRequest, settings: Settings) -> Iterator[None]:
+    """A fault that takes the stack away holds it alone; a test of the own lane holds it beside the others."""
+    exclusive = _exclusive(request.node.nodeid)
+    if (not exclusive and lanes.LANE != "own") or _held_by_module(request.module):
+        yield
+        return
+    with lanes.stack_lock(settings.state_dir / "run", exclusive=exclusive):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -78,10 +158,11 @@ def scratch_topic(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def schema(settings: Settings, stack_is_up) -> None:
-    """The schema at its newest revision, as election_schema leaves it (idempotent: a user's data is kept)."""
+    """The schema at its newest revision, as election_schema leaves it (idempotent: a user's data is kept); once per
+    run when the lanes run at once."""
     from election.schema import bring_up_to_date
 
-    bring_up_to_date(settings)
+    lanes.once_per_run(settings.state_dir / "run", "schema", lambda: bring_up_to_date(settings) or True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -128,7 +209,8 @@ def api(settings: Settings, stack_is_up):
 
 
 @pytest.fixture(scope="session")
-def stream(api, schema) -> Iterator[Stream]:
+def stream(api, schema, bystander) -> Iterator[Stream]:
+    """The platform's stream, started after the bystander was seeded: its first registry already counts it."""
     owned = not api.running_runs("election_streaming")
     current = Stream(start_stream(api), owned)
     yield current
@@ -159,6 +241,26 @@ def drained(settings: Settings, election_id: int, timeout: float = 180) -> dict[
         return streamed if streamed == expected else None
 
     return support.wait_for(equal, timeout, f"the stream to count every vote of election {election_id}")
+
+
+@dataclass(frozen=True)
+class Simulated:
+    election_id: int
+    run_id: str  # the election_vote_simulation run that cast its votes
+
+
+@pytest.fixture(scope="session")
+def simulated_election(settings: Settings, api, stream, tmp_path_factory) -> Simulated:
+    """An election as a user runs one on the stack: 2,000 voters seeded, election_vote_simulation triggered (half of
+    them vote) through the scheduler and the triggerer, the running stream counting it. Shared by the tests of that
+    DAG and of the dashboard showing it, which only read it."""
+    election_id = support.new_published_election(
+        settings, 2_000, 3, 63, name="simulated on the stack", staging=tmp_path_factory.mktemp("seed")
+    )
+    stream_counts(settings, election_id)
+    run = api.trigger("election_vote_simulation", {"election_id": election_id, "turnout": 0.5, "random_seed": 3})
+    assert api.wait_for_run("election_vote_simulation", run, timeout=600) == "success"
+    return Simulated(election_id, run)
 
 
 # -- a user's data, untouched ----------------------------------------------------------------------------------
@@ -199,19 +301,41 @@ def snapshot(settings: Settings, election_id: int) -> Snapshot:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def user_data(settings: Settings, schema, stream, tmp_path_factory) -> Iterator[None]:
-    """The elections there before the session (a user's) and a bystander made like a user's, compared at the end."""
-    with support.connect(settings) as conn:
-        before = [e.election_id for e in elections.all_elections(conn)]
-    bystander = support.new_published_election(
+def users_elections(settings: Settings, schema) -> list[int]:
+    """The elections there before the session (a user's): read before any test made one, in either lane."""
+
+    def read() -> list[int]:
+        with support.connect(settings) as conn:
+            return [e.election_id for e in elections.all_elections(conn)]
+
+    return lanes.once_per_run(settings.state_dir / "run", "users-elections", read)
+
+
+@pytest.fixture(scope="session")
+def bystander(settings: Settings, users_elections, tmp_path_factory) -> int:
+    """An election made the way a user makes one, standing for a user's even on a stack with none."""
+    election_id = support.new_published_election(
         settings, 800, 3, 91, name="bystander: stands for a user's election", staging=tmp_path_factory.mktemp("seed")
     )
-    support.CREATED.remove(bystander)  # removed only after the comparison below
-    stream_counts(settings, bystander)
+    support.CREATED.remove(election_id)  # removed only after the comparison at the end (user_data)
+    return election_id
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_data(request: pytest.FixtureRequest, settings: Settings, users_elections) -> Iterator[None]:
+    """The elections there before the session (a user's) and the bystander, voted and counted by the stream, are
+    compared at the end with what they were, down to the values on the compacted topics (by the platform lane, when
+    the lanes run at once: the own lane has no stream)."""
+    if lanes.LANE == "own":
+        yield
+        return
+    bystander = request.getfixturevalue("bystander")
+    request.getfixturevalue("stream")
+    stream_counts(settings, bystander)  # votes sent before would be dead letters of an election it does not count
     support.cast(settings, bystander, turnout=0.6, random_seed=5)
     drained(settings, bystander)
-    time.sleep(2)  # the stream's last batch committed
-    kept = [*before, bystander]
+    settled(settings, bystander)
+    kept = [*users_elections, bystander]
     snapshots = {election_id: snapshot(settings, election_id) for election_id in kept}
     yield
     try:
@@ -219,6 +343,20 @@ def user_data(settings: Settings, schema, stream, tmp_path_factory) -> Iterator[
             assert snapshot(settings, election_id) == expected, f"election {election_id} was changed by the tests"
     finally:
         support.delete_elections(settings, [bystander])
+
+
+def settled(settings: Settings, election_id: int, timeout: float = 60) -> None:
+    """Until the values the stream published for the election stop changing: two reads of every topic a few seconds
+    apart, equal (its last batch committed: the snapshot taken next is what the election's topics hold)."""
+    previous: list[Snapshot | None] = [None]
+
+    def same() -> bool:
+        current = snapshot(settings, election_id)
+        done = current == previous[0]
+        previous[0] = current
+        return done
+
+    support.wait_for(same, timeout, f"the stream's values of election {election_id} to settle", interval=3)
 
 
 @pytest.fixture(scope="session")

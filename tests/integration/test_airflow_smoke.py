@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from election.config import Settings
 from localstack import airflow
+
+pytestmark = pytest.mark.platform  # the health of the components the platform lane's faults take away
 
 
 def test_every_component_reports_healthy(settings: Settings) -> None:

@@ -9,7 +9,7 @@ import re
 import pytest
 import support
 from browser import local_only_page, screenshot
-from conftest import drained, stream_counts
+from conftest import drained
 
 from dashboard.data import AggregateFeed
 from election.config import Settings
@@ -71,13 +71,10 @@ def test_the_feed_keeps_the_latest_value_per_key_and_election(settings: Settings
 
 
 @pytest.fixture(scope="module")
-def election_on_stack(settings: Settings, stream, tmp_path_factory) -> dict[str, object]:
-    """2,000 voters, 60 % turnout, votes cast by the caster and counted by the running stream."""
-    election_id = support.new_published_election(
-        settings, 2_000, 3, 81, name="dashboard test", staging=tmp_path_factory.mktemp("seed")
-    )
-    stream_counts(settings, election_id)
-    support.cast(settings, election_id, turnout=0.6, random_seed=9)
+def election_on_stack(settings: Settings, simulated_election) -> dict[str, object]:
+    """The session's simulated election (2,000 voters, half of them voted through election_vote_simulation), every
+    vote counted by the running stream: what the page must show."""
+    election_id = simulated_election.election_id
     totals = drained(settings, election_id)
     with support.connect(settings) as conn:
         leader = conn.execute(
@@ -98,7 +95,7 @@ def test_the_dashboard_in_chromium_shows_what_postgres_has(settings: Settings, e
             f".some(e => e.innerText.trim() === '{expected_total}')",
             timeout=90_000,
         )
-        assert "dashboard test" in page.locator(".st-key-election-status").inner_text()
+        assert "simulated on the stack" in page.locator(".st-key-election-status").inner_text()
         assert "counting" in page.locator(".st-key-election-status").inner_text()
         leader = page.locator(".st-key-leader")
         assert re.search(rf"\b{re.escape(str(election_on_stack['leader']))}\b", leader.inner_text())

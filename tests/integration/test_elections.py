@@ -5,7 +5,6 @@ forward."""
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg
 import pytest
@@ -73,15 +72,26 @@ def test_a_closed_election_refuses_votes_even_one_racing_the_close(settings: Set
         voting.execute(VOTE, (election_id, first, candidate))  # recorded, not committed yet
 
         closed = threading.Event()
+        closing = support.connect(settings)
 
         def close() -> None:
-            with support.connect(settings) as closer:
-                elections.close(closer, election_id)
+            with closing:
+                elections.close(closing, election_id)
             closed.set()
 
         closer = threading.Thread(target=close)
         closer.start()
-        time.sleep(1.0)
+        support.wait_for(
+            lambda: (
+                other.execute(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (closing.info.backend_pid,)
+                ).fetchone()
+                == (True,)
+            ),
+            30,
+            "the close to wait on a lock",
+            interval=0.1,
+        )
         assert not closed.is_set(), "closing waits for the vote being recorded"
         voting.commit()
         closer.join(10)

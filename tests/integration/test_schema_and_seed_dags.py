@@ -5,6 +5,7 @@ keep a bad election from ever being visible."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import psycopg
 import pyarrow as pa
@@ -44,11 +45,16 @@ def _elections(settings: Settings) -> list[elections.Election]:
         return elections.all_elections(conn)
 
 
-def _new_since(settings: Settings, before: list[elections.Election]) -> list[elections.Election]:
-    known = {e.election_id for e in before}
-    created = [e for e in _elections(settings) if e.election_id not in known]
-    support.CREATED.extend(e.election_id for e in created)
-    return created
+def _made_by(settings: Settings, *, seed_run: str | None = None, name: str | None = None) -> list[elections.Election]:
+    """The elections one load or seed run made (by its seed run, or its name): what a test finds of its own, with
+    other tests making elections at the same time (tests/integration/lanes.py). Removed at the session's end."""
+    made = [
+        e
+        for e in _elections(settings)
+        if (seed_run is None or e.seed_run == seed_run) and (name is None or e.name == name)
+    ]
+    support.CREATED.extend(e.election_id for e in made)
+    return made
 
 
 def _counts(settings: Settings, election_id: int) -> tuple[int, int, int]:
@@ -77,7 +83,6 @@ def test_schema_dag_migrates_and_a_second_run_changes_nothing(settings: Settings
 
 
 def test_every_seed_run_creates_a_new_election_and_publishes_it(settings: Settings, run_dag) -> None:
-    before = _elections(settings)
     voters_from = support.end_offsets(settings, settings.topics.voters)
     candidates_from = support.end_offsets(settings, settings.topics.candidates)
 
@@ -86,9 +91,11 @@ def test_every_seed_run_creates_a_new_election_and_publishes_it(settings: Settin
     again = run_dag("election_seed", election_name=None, num_voters=3_000, num_candidates=4, random_seed=7)
     assert again.state == "success", _task_states(again)
 
-    created = _new_since(settings, before)
-    assert len(created) == 2, "two runs, two elections, even with the same parameters"
-    first, second = sorted(created, key=lambda e: e.election_id)
+    made = [_made_by(settings, seed_run=f"election_seed/{r.run_id}") for r in (run, again)]
+    assert [len(m) for m in made] == [1, 1], "two runs, two elections, even with the same parameters"
+    (first,), (second,) = made
+    created = [first, second]
+    assert first.election_id != second.election_id
     assert first.name == "seed test"
     assert "3,000 voters, seed 7" in second.name
     for election in created:
@@ -139,7 +146,6 @@ def test_a_defect_found_after_the_load_leaves_no_election_behind(settings: Setti
     staged = generate_step(request, tmp_path)
     voters = staged.table("voters")
     staged.write("voters", voters.slice(0, voters.num_rows - 1))  # 1,999 of 2,000 voters
-    before = _elections(settings)
 
     seen_by_others: list[int] = []
     with LendableConnection.connect(settings.election_db.conninfo()) as conn, support.connect(settings) as other:
@@ -158,7 +164,7 @@ def test_a_defect_found_after_the_load_leaves_no_election_behind(settings: Setti
     assert "expect_table_row_count_to_equal" in str(failure.value)
     assert "observed 1999" in str(failure.value)
     assert seen_by_others == [0]
-    assert _new_since(settings, before) == []
+    assert _made_by(settings, seed_run="election_seed/defect-test") == []
 
 
 def test_a_defect_planted_in_the_loaded_rows_fails_the_suites_with_a_summary(settings: Settings, tmp_path) -> None:
@@ -170,13 +176,12 @@ def test_a_defect_planted_in_the_loaded_rows_fails_the_suites_with_a_summary(set
     emails[0] = "not-an-email"
     index = voters.schema.get_field_index("email")
     staged.write("voters", voters.set_column(index, "email", pa.array(emails)))
-    before = _elections(settings)
     with LendableConnection.connect(settings.election_db.conninfo()) as conn, pytest.raises(DataQualityError) as error:
         load_step(conn, staged, name="planted defect", seed_run="election_seed/planted-defect")
     summary = str(error.value)
     assert "expect_column_values_to_match_regex on column 'email': 1 of 1,500 rows fail" in summary
     assert "not-an-email" in summary
-    assert _new_since(settings, before) == []
+    assert _made_by(settings, seed_run="election_seed/planted-defect") == []
 
 
 # A value breaking each rule the checks after the load leave to the tables' constraints (suites.ENFORCED_BY_TABLE),
@@ -253,14 +258,14 @@ def test_a_row_breaking_a_rule_left_to_a_constraint_is_refused_by_it(
     values[0] = values[1] if planted is DUPLICATE else planted
     index = frame.schema.get_field_index(column)
     staged.write(table, frame.set_column(index, column, pa.array(values, frame.schema.field(index).type)))
-    before = _elections(settings)
+    seed_run = f"election_seed/constraint-{table}-{column}-{uuid.uuid4().hex[:8]}"
     with (
         LendableConnection.connect(settings.election_db.conninfo()) as conn,
         pytest.raises(psycopg.errors.IntegrityError) as refused,
     ):
-        load_step(conn, staged, name="constraint test", seed_run=f"election_seed/constraint-{table}-{column}")
+        load_step(conn, staged, name="constraint test", seed_run=seed_run)
     assert refused.value.diag.constraint_name == constraint
-    assert _new_since(settings, before) == []
+    assert _made_by(settings, seed_run=seed_run) == []
 
 
 def test_a_defect_in_the_generated_frame_loads_nothing(settings: Settings, run_dag, capfd) -> None:
@@ -272,7 +277,6 @@ def test_a_defect_in_the_generated_frame_loads_nothing(settings: Settings, run_d
     patched = voters["date_of_birth"].to_pylist()
     patched[10] = minor
     staged.write("voters", voters.set_column(index, "date_of_birth", pa.array(patched, pa.date32())))
-    before = _elections(settings)
     try:
         run = run_dag("election_seed", num_voters=2_000, num_candidates=3, random_seed=21)
     finally:
@@ -282,7 +286,7 @@ def test_a_defect_in_the_generated_frame_loads_nothing(settings: Settings, run_d
     states = _task_states(run)
     assert states["validate_generated"] == "failed"
     assert states["load"] == "upstream_failed"
-    assert _new_since(settings, before) == []
+    assert _made_by(settings, seed_run=f"election_seed/{run.run_id}") == []
     assert "age_on_election_day': 1 of 2,000 rows fail" in capfd.readouterr().out
 
 
@@ -294,10 +298,10 @@ def test_a_load_that_fails_midway_leaves_nothing_behind(settings: Settings, tmp_
     states[-1] = "ZZ"  # no such region: the foreign key refuses it, after 249,999 good rows
     index = voters.schema.get_field_index("address_state")
     staged.write("voters", voters.set_column(index, "address_state", pa.array(states)))
-    before = _elections(settings)
+    name = f"midway failure {uuid.uuid4().hex[:8]}"
     with (
         LendableConnection.connect(settings.election_db.conninfo()) as conn,
         pytest.raises(psycopg.errors.ForeignKeyViolation),
     ):
-        load_seed(conn, staged, name="midway failure")
-    assert _new_since(settings, before) == []
+        load_seed(conn, staged, name=name)
+    assert _made_by(settings, name=name) == []

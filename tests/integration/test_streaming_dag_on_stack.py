@@ -7,7 +7,7 @@ from __future__ import annotations
 import psutil
 import pytest
 import support
-from conftest import drained, start_stream, stream_counts
+from conftest import drained, stream_counts
 
 from election.config import Settings
 from election.heartbeat import stream_heartbeat
@@ -45,14 +45,16 @@ def test_the_stream_counts_an_election_and_logs_its_progress(settings: Settings,
 
 
 def test_marking_the_task_failed_leaves_no_driver(settings: Settings, api, stream) -> None:
+    """The session's last test (conftest.STACK_FAULTS): the stream stays stopped, as the session's end leaves it."""
     if not stream.owned:
         pytest.skip("the stream running is the user's: the tests do not stop it")
+    stream.run_id = api.wait_for_running_run("election_streaming", timeout=300)
+    api.wait_for_task("election_streaming", stream.run_id, "aggregate_votes", {"running"}, timeout=300)
     api.pause("election_streaming")  # how a user stops it: no new run
     api.mark_task("election_streaming", stream.run_id, "aggregate_votes", "failed")
     assert api.wait_for_run("election_streaming", stream.run_id, timeout=120) == "failed"
     support.wait_for(lambda: not support.stream_processes(), 60, "the stream's processes to end")
     assert api.running_runs("election_streaming") == [], "paused: nothing starts it again"
-    stream.run_id = start_stream(api)  # unpaused: the rest of the session has its stream again
 
 
 def _driver(not_these: set[int]) -> psutil.Process | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import psycopg
 import pytest
@@ -62,18 +61,20 @@ def test_postgres_killed_mid_simulation_comes_back_and_the_election_finishes_exa
     stream_counts(settings, election_id)
     run = api.trigger(
         "election_vote_simulation",
-        {"election_id": election_id, "turnout": turnout, "votes_per_second": 100, "random_seed": 4},
+        {"election_id": election_id, "turnout": turnout, "votes_per_second": 300, "random_seed": 4},
     )
     support.wait_for(
-        lambda: len(support.votes_in_postgres(settings, election_id)) >= 400, 300, "the first votes to be recorded"
+        lambda: len(support.votes_in_postgres(settings, election_id)) >= 400,
+        300,
+        "the first votes to be recorded",
+        interval=0.2,
     )
     postgres = Postgres(settings)
     killed = postgres.pid()
     assert killed is not None
     recorded_before = len(support.votes_in_postgres(settings, election_id))
     os.kill(killed, signal.SIGKILL)
-    time.sleep(1)
-    assert not _postgres_answers(settings), "PostgreSQL is down"
+    support.wait_for(lambda: not _postgres_answers(settings), 10, "PostgreSQL to be down", interval=0.2)
     assert recorded_before < round(voters * turnout), "killed in the middle of the simulation"
     support.wait_for(
         lambda: postgres.pid() not in (None, killed) and _postgres_answers(settings),

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import psycopg
@@ -167,11 +166,12 @@ def test_kill_9_mid_run_then_re_run_keeps_every_invariant(settings: Settings, to
         topics.votes,
     ]
     caster = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while len(support.votes_in_postgres(settings, election_id)) < 5_000:
+
+    def some_recorded() -> bool:
         assert caster.poll() is None, "the caster finished before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+        return len(support.votes_in_postgres(settings, election_id)) >= 5_000
+
+    support.wait_for(some_recorded, 300, "5,000 votes recorded", interval=0.05)
     os.killpg(caster.pid, signal.SIGKILL)
     caster.wait(30)
     killed_at = len(support.votes_in_postgres(settings, election_id))

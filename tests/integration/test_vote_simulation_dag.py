@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import support
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
-from conftest import drained, stream_counts
+from conftest import drained
 
 from election.config import Settings
 
@@ -43,12 +43,10 @@ def test_no_stream_fails_with_trigger_election_streaming(settings: Settings, dag
             sensor.execute(context={})
 
 
-def test_the_dag_casts_an_elections_votes_on_the_stack(settings: Settings, api, stream, tmp_path) -> None:
-    """Through the scheduler and the triggerer, as a user triggers it from the UI, for the election named."""
-    election_id = support.new_published_election(settings, 2_000, 3, 63, staging=tmp_path)
-    stream_counts(settings, election_id)
-    run = api.trigger("election_vote_simulation", {"election_id": election_id, "turnout": 0.5, "random_seed": 3})
-    assert api.wait_for_run("election_vote_simulation", run, timeout=600) == "success"
+def test_the_dag_casts_an_elections_votes_on_the_stack(settings: Settings, api, simulated_election) -> None:
+    """Through the scheduler and the triggerer, as a user triggers it from the UI, for the election named (the run is
+    conftest's simulated_election)."""
+    election_id, run = simulated_election.election_id, simulated_election.run_id
     log = api.task_log("election_vote_simulation", run, "cast_votes")
     assert "1,000 votes cast" in log
     assert "ERROR" not in log.upper().replace("0 ERRORS", ""), "librdkafka's warnings are not errors"

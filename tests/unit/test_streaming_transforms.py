@@ -120,51 +120,56 @@ def test_an_election_id_sent_as_text_is_read_as_a_number(spark) -> None:
     assert (row.malformed, row.election_id) == (None, 1)
 
 
-@pytest.mark.parametrize(
-    ("payload", "detail"),
-    [
-        (b"{not json", "not a vote record (not JSON, or none of its fields)"),
-        (None, "not a vote record (not JSON, or none of its fields)"),
-        (b'["a", "list"]', "not a vote record (not JSON, or none of its fields)"),
-        (b"{}", "not a vote record (not JSON, or none of its fields)"),
-        (b'{"candidate_name": "only labels"}', "not a vote record (not JSON, or none of its fields)"),
-        (vote(voter(1), election_id=...), "missing election_id"),
-        (vote(voter(1), election_id="one"), "election_id is not a number"),
-        (vote(voter(1), voter_id=...), "missing voter_id"),
-        (vote(voter(1), voter_id="  "), "missing voter_id"),
-        (vote(voter(1), voter_id=voter(1).upper()), "voter_id is not in canonical form (lowercase, no spaces)"),
-        (vote(voter(1), voter_id=f" {voter(1)}"), "voter_id is not in canonical form (lowercase, no spaces)"),
-        (vote(voter(1), candidate_id=...), "missing candidate_id"),
-        (vote(voter(1), candidate_id=ALICE.upper()), "candidate_id is not in canonical form (lowercase, no spaces)"),
-        (vote(voter(1), address_state=None), "missing address_state"),
-        (vote(voter(1), voting_time=...), "missing voting_time"),
-        (vote(voter(1), voting_time="yesterday at noon"), "bad voting_time"),
-        (vote(voter(1), vote="one"), "vote must be 1"),
-        (vote(voter(1), vote=2), "vote must be 1"),
-    ],
-)
-def test_a_malformed_record_is_rejected_with_what_is_wrong(spark, registry, payload, detail: str) -> None:
-    row = checked(spark, registry, [payload]).collect()[0]
-    assert (row.reason, row.detail) == ("malformed", detail)
+# Each defect alone in a record, with what the stream must say of it. One frame holds them all: one Spark job checks
+# every case, each case still compared on its own.
+MALFORMED = [
+    (b"{not json", "not a vote record (not JSON, or none of its fields)"),
+    (None, "not a vote record (not JSON, or none of its fields)"),
+    (b'["a", "list"]', "not a vote record (not JSON, or none of its fields)"),
+    (b"{}", "not a vote record (not JSON, or none of its fields)"),
+    (b'{"candidate_name": "only labels"}', "not a vote record (not JSON, or none of its fields)"),
+    (vote(voter(1), election_id=...), "missing election_id"),
+    (vote(voter(1), election_id="one"), "election_id is not a number"),
+    (vote(voter(1), voter_id=...), "missing voter_id"),
+    (vote(voter(1), voter_id="  "), "missing voter_id"),
+    (vote(voter(1), voter_id=voter(1).upper()), "voter_id is not in canonical form (lowercase, no spaces)"),
+    (vote(voter(1), voter_id=f" {voter(1)}"), "voter_id is not in canonical form (lowercase, no spaces)"),
+    (vote(voter(1), candidate_id=...), "missing candidate_id"),
+    (vote(voter(1), candidate_id=ALICE.upper()), "candidate_id is not in canonical form (lowercase, no spaces)"),
+    (vote(voter(1), address_state=None), "missing address_state"),
+    (vote(voter(1), voting_time=...), "missing voting_time"),
+    (vote(voter(1), voting_time="yesterday at noon"), "bad voting_time"),
+    (vote(voter(1), vote="one"), "vote must be 1"),
+    (vote(voter(1), vote=2), "vote must be 1"),
+]
 
 
-@pytest.mark.parametrize(
-    ("payload", "reason", "detail"),
-    [
-        (vote(voter(1), election=7), "unknown_election", "no election 7 is being counted"),
-        (vote(voter(42)), "unknown_voter", "no such voter is registered in the election"),
-        (vote(voter(1), state="TX"), "wrong_state", "claims TX, registered in CA"),
-        (vote(voter(1), CAROL), "unknown_candidate", "no such candidate stands in the election"),
-        (
-            vote(voter(1), party="Green Future"),
-            "wrong_party",
-            "claims party Green Future, the candidate stands for Civic Renewal Party",
-        ),
-    ],
-)
-def test_the_registry_rejects_what_it_does_not_hold(spark, registry, payload, reason: str, detail: str) -> None:
-    row = checked(spark, registry, [payload]).collect()[0]
-    assert (row.reason, row.detail) == (reason, detail)
+def test_a_malformed_record_is_rejected_with_what_is_wrong(spark, registry) -> None:
+    rows = checked(spark, registry, [payload for payload, _ in MALFORMED]).collect()
+    found = {row.source_offset: (row.reason, row.detail) for row in rows}  # offset i: the i-th case
+    expected = {i: ("malformed", detail) for i, (_, detail) in enumerate(MALFORMED)}
+    assert found == expected, {MALFORMED[i][0]: found.get(i) for i in expected if found.get(i) != expected[i]}
+
+
+# Well-formed records the registry does not hold, each with its reason and what the stream says of it.
+UNREGISTERED = [
+    (vote(voter(1), election=7), "unknown_election", "no election 7 is being counted"),
+    (vote(voter(42)), "unknown_voter", "no such voter is registered in the election"),
+    (vote(voter(1), state="TX"), "wrong_state", "claims TX, registered in CA"),
+    (vote(voter(1), CAROL), "unknown_candidate", "no such candidate stands in the election"),
+    (
+        vote(voter(1), party="Green Future"),
+        "wrong_party",
+        "claims party Green Future, the candidate stands for Civic Renewal Party",
+    ),
+]
+
+
+def test_the_registry_rejects_what_it_does_not_hold(spark, registry) -> None:
+    rows = checked(spark, registry, [payload for payload, _, _ in UNREGISTERED]).collect()
+    found = {row.source_offset: (row.reason, row.detail) for row in rows}  # offset i: the i-th case
+    expected = {i: (reason, detail) for i, (_, reason, detail) in enumerate(UNREGISTERED)}
+    assert found == expected, {UNREGISTERED[i][0]: found.get(i) for i in expected if found.get(i) != expected[i]}
 
 
 def test_a_vote_is_counted_by_the_registrys_facts_not_the_messages(spark, registry) -> None:

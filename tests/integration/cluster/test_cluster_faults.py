@@ -1,15 +1,18 @@
-"""Faults of the cluster profile survived during a running election: a Kafka broker, a Spark worker and the Celery
-worker running `cast_votes`, each killed with SIGKILL (its whole process group: the machine it stands for is gone).
+"""Faults of the cluster profile survived during a running election: the Celery worker running `cast_votes`, a Kafka
+broker and a Spark worker, each killed with SIGKILL (its whole session: the machine it stands for is gone), one after
+the other during one election.
 
-Each test proves its kill hit the window it is about (votes still being cast; the broker leading the votes' partitions;
-the worker holding one of the stream's executors; the worker running `cast_votes`) and that the recovery path ran
-(leaders moved; the executor was lost while the stream's task carried on in the same try; `cast_votes` ran again on
-the other worker), then that every vote is recorded once and the stream's totals equal PostgreSQL's.
+Each kill is proved to hit the window it is about (votes still being cast; the worker running `cast_votes`; the broker
+leading the votes' partitions; the worker holding one of the stream's executors) and its recovery path to have run
+(`cast_votes` ran again on the other worker; leaders moved; the executor was lost while the stream's task carried on
+in the same try); then every vote is recorded once, the stream's totals equal PostgreSQL's, and each killed service
+is back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections import Counter
 
@@ -33,7 +36,9 @@ def on_the_cluster(settings: Settings) -> None:
         pytest.fail("these tests need the cluster profile's stack: run `make test PROFILE=cluster`")
 
 
-VOTERS, TURNOUT = 3_000, 0.9
+# Cast at 100 votes/s: 36 s of casting, most of it after the faults, which come while cast_votes waits for its retry
+# (and the stream for its own, when its driver ran on the same Celery worker).
+VOTERS, TURNOUT = 4_000, 0.9
 EXPECTED = round(VOTERS * TURNOUT)
 
 
@@ -66,27 +71,6 @@ def _back(service, killed: psutil.Process) -> bool:
         return False
 
 
-def _simulating(settings: Settings, api, tmp_path, random_seed: int) -> tuple[int, str]:
-    """An election of this test's own, being cast at 100 votes/s (about 27 s), with its first 400 votes recorded."""
-    election_id = support.new_published_election(settings, VOTERS, 3, random_seed, staging=tmp_path)
-    stream_counts(settings, election_id)
-    run = api.trigger(
-        "election_vote_simulation",
-        {"election_id": election_id, "turnout": TURNOUT, "votes_per_second": 100, "random_seed": random_seed},
-    )
-    support.wait_for(
-        lambda: len(support.votes_in_postgres(settings, election_id)) >= 400, 300, "the first votes to be recorded"
-    )
-    return election_id, run
-
-
-def _finishes_exactly(settings: Settings, api, election_id: int, run: str) -> None:
-    assert api.wait_for_run("election_vote_simulation", run, timeout=900) == "success"
-    in_postgres = support.votes_in_postgres(settings, election_id)
-    assert len(in_postgres) == EXPECTED, "every vote recorded once, none twice"
-    assert sum(drained(settings, election_id, timeout=600).values()) == EXPECTED, "totals equal PostgreSQL"
-
-
 def _recorded(settings: Settings, election_id: int) -> int:
     return len(support.votes_in_postgres(settings, election_id))
 
@@ -117,32 +101,6 @@ def test_the_cluster_replicates_every_topic_three_times(settings: Settings) -> N
     assert described["unclean.leader.election.enable"].value == "false"
 
 
-def test_a_kafka_broker_killed_mid_simulation(settings: Settings, api, stream, tmp_path) -> None:
-    election_id, run = _simulating(settings, api, tmp_path, 81)
-    votes = settings.topics.votes
-    # The broker leading most of the votes' partitions: the caster's writes and the stream's reads go to it.
-    victim = Counter(_leaders(settings, votes).values()).most_common(1)[0][0]
-    broker = kafka.Kafka(settings, victim).service
-    killed = broker.process()
-    assert killed is not None
-    _kill_machine(killed)
-    assert _recorded(settings, election_id) < EXPECTED, "killed in the middle of the simulation"
-    support.wait_for(
-        lambda: victim not in _leaders(settings, votes).values(), 120, f"the votes' partitions to leave broker {victim}"
-    )
-    _finishes_exactly(settings, api, election_id, run)
-    support.wait_for(
-        lambda: _back(broker, killed),
-        300,
-        f"the watchdog to start broker {victim} again",
-    )
-    support.wait_for(
-        lambda: set(_in_sync(settings, votes).values()) == {3}, 300, f"broker {victim} to catch up (3 replicas in sync)"
-    )
-    log = watchdog.service(settings).log_file.read_text(errors="replace")
-    assert f"{broker.name}: its process is gone: starting it again" in log
-
-
 def _stream_executor_workers(settings: Settings) -> list[int]:
     """The workers (by number) running an executor of the stream's application."""
     state = spark.master_state(settings)
@@ -165,31 +123,6 @@ def _worker_states(settings: Settings) -> dict[int, str]:
     return states
 
 
-def test_a_spark_worker_killed_mid_stream(settings: Settings, api, stream, tmp_path) -> None:
-    executors_on = support.wait_for(lambda: _stream_executor_workers(settings), 120, "the stream's executors")
-    aggregate = api.tasks.get_task_instance("election_streaming", stream.run_id, "aggregate_votes")
-    assert str(aggregate.state.value) == "running"
-    election_id, run = _simulating(settings, api, tmp_path, 82)
-    number = executors_on[0]
-    worker = spark.services(settings)[number]
-    killed = worker.process()
-    assert killed is not None
-    _kill_machine(killed)  # the worker and the stream's executor on it
-    assert _recorded(settings, election_id) < EXPECTED, "killed in the middle of the simulation"
-    support.wait_for(
-        lambda: _worker_states(settings).get(number) in (None, "DEAD"), 180, "the master to lose the worker"
-    )
-    _finishes_exactly(settings, api, election_id, run)
-    after = api.tasks.get_task_instance("election_streaming", stream.run_id, "aggregate_votes")
-    assert str(after.state.value) == "running"
-    assert after.try_number == aggregate.try_number, "the same driver carried on: tasks rescheduled, no restart"
-    support.wait_for(
-        lambda: _back(worker, killed),
-        300,
-        f"the watchdog to start {worker.name} again",
-    )
-
-
 def _celery_worker_of(settings: Settings, pid: int):
     """The Celery worker service whose processes include `pid`."""
     for service in airflow.services(settings):
@@ -200,20 +133,74 @@ def _celery_worker_of(settings: Settings, pid: int):
     return None
 
 
-def test_the_celery_worker_running_cast_votes_killed(settings: Settings, api, stream, tmp_path) -> None:
-    election_id, run = _simulating(settings, api, tmp_path, 83)
+def _stream_running(api, run_id: str):
+    """The stream's task instance, once it runs (again, after a retry) with its executors on the workers."""
+    ti = api.tasks.get_task_instance("election_streaming", run_id, "aggregate_votes")
+    return ti if str(ti.state.value) == "running" else None
+
+
+def test_three_faults_during_one_election(settings: Settings, api, stream, tmp_path) -> None:
+    """The Celery worker running cast_votes killed first; while cast_votes waits to be retried (missed heartbeats,
+    then its retry delay), the broker leading most of the votes' partitions, then a Spark worker holding one of the
+    stream's executors: three machines lost in the middle of one election."""
+    election_id = support.new_published_election(settings, VOTERS, 3, 81, staging=tmp_path)
+    stream_counts(settings, election_id)
+    run = api.trigger(
+        "election_vote_simulation",
+        {"election_id": election_id, "turnout": TURNOUT, "votes_per_second": 100, "random_seed": 81},
+    )
+    support.wait_for(lambda: _recorded(settings, election_id) >= 400, 300, "the first votes to be recorded")
+
+    # 1. The Celery worker running cast_votes. The watchdog is held until cast_votes is retried: the retry cannot
+    # but run on the other worker.
     first = api.tasks.get_task_instance("election_vote_simulation", run, "cast_votes")
     assert str(first.state.value) == "running"
     assert first.pid
-    victim = _celery_worker_of(settings, first.pid)
-    assert victim is not None, f"cast_votes (pid {first.pid}) runs in one of the Celery workers"
-    # The watchdog is held while the worker is down: the retry cannot but run on the other worker.
+    celery = _celery_worker_of(settings, first.pid)
+    assert celery is not None, f"cast_votes (pid {first.pid}) runs in one of the Celery workers"
+    streaming = api.tasks.get_task_instance("election_streaming", stream.run_id, "aggregate_votes")
+    # the stream's driver is a task too: lost with the worker when it ran there, then retried
+    stream_lost = getattr(_celery_worker_of(settings, streaming.pid), "name", None) == celery.name
     guard = watchdog.service(settings)
     guard.stop()
     try:
-        killed = victim.process()
-        _kill_machine(killed)
+        celery_killed = celery.process()
+        _kill_machine(celery_killed)
         assert _recorded(settings, election_id) < EXPECTED, "killed in the middle of the simulation"
+
+        # 2. The broker leading most of the votes' partitions: the caster's writes and the stream's reads go to it.
+        votes = settings.topics.votes
+        victim = Counter(_leaders(settings, votes).values()).most_common(1)[0][0]
+        broker = kafka.Kafka(settings, victim).service
+        broker_killed = broker.process()
+        assert broker_killed is not None
+        _kill_machine(broker_killed)
+        assert _recorded(settings, election_id) < EXPECTED, "killed in the middle of the simulation"
+        support.wait_for(
+            lambda: victim not in _leaders(settings, votes).values(),
+            120,
+            f"the votes' partitions to leave broker {victim}",
+        )
+
+        # 3. A Spark worker holding one of the stream's executors, with its executor (the stream's driver may have
+        # been on the Celery worker killed above: then its retry runs first).
+        tries = streaming.try_number + (1 if stream_lost else 0)
+        aggregate = support.wait_for(
+            lambda: (ti := _stream_running(api, stream.run_id)) is not None and ti.try_number >= tries and ti,
+            300,
+            "the stream to run" + (" again, on the other worker" if stream_lost else ""),
+        )
+        executors_on = support.wait_for(lambda: _stream_executor_workers(settings), 180, "the stream's executors")
+        number = executors_on[0]
+        worker = spark.services(settings)[number]
+        worker_killed = worker.process()
+        assert worker_killed is not None
+        _kill_machine(worker_killed)
+        assert _recorded(settings, election_id) < EXPECTED, "killed in the middle of the simulation"
+        support.wait_for(
+            lambda: _worker_states(settings).get(number) in (None, "DEAD"), 180, "the master to lose the worker"
+        )
+
         retried = support.wait_for(
             lambda: (
                 ti
@@ -228,12 +215,23 @@ def test_the_celery_worker_running_cast_votes_killed(settings: Settings, api, st
         )
         other = _celery_worker_of(settings, retried.pid)
         assert other is not None, f"the retry (pid {retried.pid}) runs in a Celery worker"
-        assert other.name != victim.name, "the retry runs on the other worker"
-        _finishes_exactly(settings, api, election_id, run)
+        assert other.name != celery.name, "the retry runs on the other worker"
     finally:
         guard.ensure_started()
+
+    # The election finishes exactly, the stream carried on in the same driver, and everything killed is back.
+    assert api.wait_for_run("election_vote_simulation", run, timeout=900) == "success"
+    in_postgres = support.votes_in_postgres(settings, election_id)
+    assert len(in_postgres) == EXPECTED, "every vote recorded once, none twice"
+    assert sum(drained(settings, election_id, timeout=600).values()) == EXPECTED, "totals equal PostgreSQL"
+    after = api.tasks.get_task_instance("election_streaming", stream.run_id, "aggregate_votes")
+    assert str(after.state.value) == "running"
+    assert after.try_number == aggregate.try_number, "the same driver carried on: tasks rescheduled, no restart"
+    for service, killed in ((celery, celery_killed), (broker, broker_killed), (worker, worker_killed)):
+        back = functools.partial(_back, service, killed)
+        support.wait_for(back, 300, f"the watchdog to start {service.name} again")
     support.wait_for(
-        lambda: _back(victim, killed),
-        300,
-        f"the watchdog to start {victim.name} again",
+        lambda: set(_in_sync(settings, votes).values()) == {3}, 300, f"broker {victim} to catch up (3 replicas in sync)"
     )
+    log = watchdog.service(settings).log_file.read_text(errors="replace")
+    assert f"{broker.name}: its process is gone: starting it again" in log
